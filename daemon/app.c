@@ -1,0 +1,309 @@
+#include "app.h"
+#include "httpd.h"
+#include "hub.h"
+#include "log.h"
+#include "partner.h"
+#include "signals.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TICK_MS 1000
+#define HEARTBEAT_MS 10000
+/* Rows dated further ahead than this are a partner's clock or data error, not a value. */
+#define FUTURE_TOLERANCE_MS (5 * 60 * 1000)
+
+enum reject { REJ_NULL, REJ_NONFINITE, REJ_UNKNOWN, REJ_FUTURE, REJ_COUNT };
+static const char *const reject_names[REJ_COUNT] = {
+	"null_value", "non_finite_value", "unknown_metric", "future_observed_at",
+};
+
+struct cc_app {
+	const struct cc_config *cfg;
+	struct lws_context *lws;
+	struct lws_vhost *vh;
+	struct cc_loop loop;
+	struct lws_http_mount mounts[CC_HTTPD_MOUNTS];
+
+	struct cc_hub *hub;
+	struct cc_catalog *cat;
+	struct cc_board *board;
+	struct cc_bus *bus;
+	struct cc_partner **partners;
+	size_t n_partners;
+
+	bool stopping;
+	bool hub_up;
+	uint64_t rejected[REJ_COUNT];
+	uint64_t deltas;
+	lws_sorted_usec_list_t tick_sul, beat_sul;
+};
+
+static void publish(struct cc_app *app)
+{
+	struct cc_msg *m = cc_board_flush(app->board, cc_now_ms());
+
+	if (!m)
+		return;
+	app->deltas++;
+	cc_bus_broadcast(app->bus, m);
+	cc_msg_unref(m);
+}
+
+static void reject_row(struct cc_app *app, struct cc_partner *p, const struct cc_row *row,
+		       enum reject why)
+{
+	app->rejected[why]++;
+	cc_warn("partner %s: rejected row id %lld (metric '%s', site '%s'): %s",
+		cc_partner_name(p), (long long)row->id, row->metric, row->site, reject_names[why]);
+}
+
+static void on_row(struct cc_partner *p, const struct cc_row *row, void *user)
+{
+	struct cc_app *app = user;
+	int64_t now = cc_now_ms();
+
+	/* A bad row never becomes a value on the board: the last good one stays. */
+	if (row->value_null)
+		return reject_row(app, p, row, REJ_NULL);
+	if (!isfinite(row->value))
+		return reject_row(app, p, row, REJ_NONFINITE);
+	if (row->observed_ms > now + FUTURE_TOLERANCE_MS)
+		return reject_row(app, p, row, REJ_FUTURE);
+	if (cc_board_observe(app->board, cc_partner_name(p), row->metric, row->site, row->value,
+			     row->observed_ms, now) == CC_OBS_UNKNOWN_METRIC)
+		return reject_row(app, p, row, REJ_UNKNOWN);
+}
+
+static void on_partner_change(struct cc_partner *p, void *user)
+{
+	struct cc_app *app = user;
+
+	cc_board_partner_state(app->board, cc_partner_name(p), cc_partner_state(p),
+			       cc_partner_reason(p), cc_partner_error(p), cc_now_ms());
+	publish(app);
+}
+
+static void drop_partners(struct cc_app *app)
+{
+	for (size_t i = 0; i < app->n_partners; i++)
+		cc_partner_destroy(app->partners[i]);
+	free(app->partners);
+	app->partners = NULL;
+	app->n_partners = 0;
+}
+
+static void on_catalog(struct cc_hub *h, struct cc_catalog *cat, void *user)
+{
+	static const struct cc_partner_events pev = { on_row, on_partner_change };
+	struct cc_app *app = user;
+	struct cc_catalog *old = app->cat;
+
+	(void)h;
+	/* Rebuild every partner: simple, and a partner's first load brings back its latest
+	 * values, so nothing shown is lost; the board keeps entries whose metric still exists. */
+	drop_partners(app);
+	app->cat = cat;
+	cc_board_set_catalog(app->board, cat, cc_now_ms());
+	cc_catalog_destroy(old);
+	app->partners = cc_xcalloc(cat->n_partners, sizeof *app->partners);
+	app->n_partners = cat->n_partners;
+	for (size_t i = 0; i < cat->n_partners; i++) {
+		app->partners[i] = cc_partner_create(&app->loop, &cat->partners[i], cat, &pev, app);
+		cc_partner_start(app->partners[i]);
+	}
+	publish(app);
+}
+
+static void on_hub_state(struct cc_hub *h, bool up, const char *reason, void *user)
+{
+	struct cc_app *app = user;
+
+	(void)h;
+	(void)reason;
+	app->hub_up = up;
+}
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+	struct cc_app *app = lws_container_of(sul, struct cc_app, tick_sul);
+
+	cc_board_tick(app->board, cc_now_ms());
+	publish(app);
+	lws_sul_schedule(app->lws, 0, &app->tick_sul, tick, TICK_MS * LWS_US_PER_MS);
+}
+
+static void beat(lws_sorted_usec_list_t *sul)
+{
+	struct cc_app *app = lws_container_of(sul, struct cc_app, beat_sul);
+	struct cc_msg *m = cc_board_beat(app->board, "heartbeat", cc_now_ms());
+
+	cc_bus_broadcast(app->bus, m);
+	cc_msg_unref(m);
+	lws_sul_schedule(app->lws, 0, &app->beat_sul, beat, HEARTBEAT_MS * LWS_US_PER_MS);
+}
+
+static struct cc_msg *snapshot(void *user)
+{
+	struct cc_app *app = user;
+	return cc_board_snapshot(app->board, cc_now_ms());
+}
+
+static void on_signal(int signo, void *user)
+{
+	struct cc_app *app = user;
+
+	cc_info("received signal %d; shutting down", signo);
+	cc_app_stop(app);
+}
+
+struct cc_app *cc_app_create(const struct cc_config *cfg, char *err, size_t errlen)
+{
+	static const struct cc_hub_events hev = { on_catalog, on_hub_state };
+	struct lws_context_creation_info info;
+	struct cc_app *app = cc_xcalloc(1, sizeof *app);
+
+	app->cfg = cfg;
+	cc_httpd_mounts(app->mounts, cfg->web_root);
+	memset(&info, 0, sizeof info);
+	info.port = cfg->listen_port;
+	info.iface = cfg->listen_address;
+	info.pprotocols = (const struct lws_protocols **)cc_httpd_protocols;
+	info.mounts = app->mounts;
+	info.user = app;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+	info.vhost_name = "commcell";
+	app->lws = lws_create_context(&info);
+	if (!app->lws) {
+		snprintf(err, errlen, "cannot start the HTTP server on %s:%d (is the port in use?)",
+			 cfg->listen_address ? cfg->listen_address : "*", cfg->listen_port);
+		free(app);
+		return NULL;
+	}
+	app->vh = lws_get_vhost_by_name(app->lws, "commcell");
+	if (!app->vh || cc_signals_watch(app->vh, on_signal, app)) {
+		snprintf(err, errlen, "cannot set up the event loop");
+		lws_context_destroy(app->lws);
+		free(app);
+		return NULL;
+	}
+	app->loop.ctx = app->lws;
+	app->loop.vh = app->vh;
+	app->board = cc_board_create();
+	app->bus = cc_bus_create(app->lws, &cc_httpd_ws_protocol, snapshot, app);
+	app->hub = cc_hub_create(&app->loop, cfg->hub, &hev, app);
+	return app;
+}
+
+int cc_app_run(struct cc_app *app)
+{
+	cc_info("commcelld listening on %s:%d, web root %s",
+		app->cfg->listen_address ? app->cfg->listen_address : "*", app->cfg->listen_port,
+		app->cfg->web_root);
+	cc_hub_start(app->hub);
+	lws_sul_schedule(app->lws, 0, &app->tick_sul, tick, TICK_MS * LWS_US_PER_MS);
+	lws_sul_schedule(app->lws, 0, &app->beat_sul, beat, HEARTBEAT_MS * LWS_US_PER_MS);
+	while (!app->stopping)
+		if (lws_service(app->lws, 0) < 0)
+			return 1;
+	return 0;
+}
+
+void cc_app_stop(struct cc_app *app)
+{
+	app->stopping = true;
+	lws_cancel_service(app->lws);
+}
+
+struct cc_bus *cc_app_bus(struct cc_app *app) { return app->bus; }
+struct cc_board *cc_app_board(struct cc_app *app) { return app->board; }
+
+bool cc_app_ready(struct cc_app *app, char *why, size_t len)
+{
+	if (!app->hub_up || !cc_hub_up(app->hub)) {
+		cc_strlcpy(why, cc_hub_error(app->hub), len);
+		return false;
+	}
+	if (!app->cat) {
+		cc_strlcpy(why, "configuration not loaded yet", len);
+		return false;
+	}
+	for (size_t i = 0; i < app->n_partners; i++)
+		if (!cc_partner_settled(app->partners[i])) {
+			snprintf(why, len, "partner %s: first load not finished",
+				 cc_partner_name(app->partners[i]));
+			return false;
+		}
+	return true;
+}
+
+json_t *cc_app_feeds_json(struct cc_app *app)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < app->n_partners; i++)
+		json_array_append_new(a, cc_partner_json(app->partners[i]));
+	return a;
+}
+
+/* Prometheus text exposition; label values are partner names, restricted to [a-z0-9_]. */
+char *cc_app_prometheus(struct cc_app *app)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	char why[256];
+
+	fprintf(f, "# HELP commcell_ready 1 when the hub is reachable and every feed was tried.\n"
+		   "# TYPE commcell_ready gauge\ncommcell_ready %d\n",
+		cc_app_ready(app, why, sizeof why) ? 1 : 0);
+	fprintf(f, "# TYPE commcell_hub_up gauge\ncommcell_hub_up %d\n", app->hub_up ? 1 : 0);
+	fprintf(f, "# TYPE commcell_ws_clients gauge\ncommcell_ws_clients %zu\n",
+		cc_bus_clients(app->bus));
+	fprintf(f, "# TYPE commcell_ws_resyncs_total counter\ncommcell_ws_resyncs_total %llu\n",
+		(unsigned long long)cc_bus_resyncs(app->bus));
+	fprintf(f, "# TYPE commcell_board_seq gauge\ncommcell_board_seq %llu\n",
+		(unsigned long long)cc_board_seq(app->board));
+	fprintf(f, "# TYPE commcell_board_entries gauge\ncommcell_board_entries %zu\n",
+		cc_board_entries(app->board));
+	fprintf(f, "# TYPE commcell_rows_rejected_total counter\n");
+	for (int i = 0; i < REJ_COUNT; i++)
+		fprintf(f, "commcell_rows_rejected_total{reason=\"%s\"} %llu\n", reject_names[i],
+			(unsigned long long)app->rejected[i]);
+	fprintf(f, "# TYPE commcell_partner_up gauge\n");
+	for (size_t i = 0; i < app->n_partners; i++)
+		fprintf(f, "commcell_partner_up{partner=\"%s\"} %d\n",
+			cc_partner_name(app->partners[i]),
+			!strcmp(cc_partner_state(app->partners[i]), "ok"));
+	fprintf(f, "# TYPE commcell_feed_rows_total counter\n");
+	for (size_t i = 0; i < app->n_partners; i++)
+		fprintf(f, "commcell_feed_rows_total{partner=\"%s\"} %llu\n",
+			cc_partner_name(app->partners[i]),
+			(unsigned long long)cc_partner_rows(app->partners[i]));
+	fprintf(f, "# TYPE commcell_feed_polls_total counter\n");
+	for (size_t i = 0; i < app->n_partners; i++)
+		fprintf(f, "commcell_feed_polls_total{partner=\"%s\"} %llu\n",
+			cc_partner_name(app->partners[i]),
+			(unsigned long long)cc_partner_polls(app->partners[i]));
+	fclose(f);
+	return buf;
+}
+
+void cc_app_destroy(struct cc_app *app)
+{
+	if (!app)
+		return;
+	lws_sul_cancel(&app->tick_sul);
+	lws_sul_cancel(&app->beat_sul);
+	drop_partners(app);
+	cc_hub_destroy(app->hub);
+	/* The context closes every client connection; their CLOSED callbacks detach from bus. */
+	lws_context_destroy(app->lws);
+	cc_bus_destroy(app->bus);
+	cc_board_destroy(app->board);
+	cc_catalog_destroy(app->cat);
+	free(app);
+}

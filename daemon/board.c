@@ -1,0 +1,438 @@
+#include "board.h"
+#include "status.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct entry {
+	char *partner, *key, *site;
+	const struct cc_metric_def *def;
+	bool has_value;
+	double value;
+	int64_t observed_ms;
+	enum cc_status status;
+	char reason[256];
+	bool dirty;
+};
+
+struct partner_state {
+	char *name;
+	char *label;
+	char state[16];
+	char reason[256];
+	char *error;               /* NULL when healthy */
+	bool dirty;
+};
+
+struct removed {
+	char *partner, *key, *site;
+};
+
+struct cc_board {
+	const struct cc_catalog *cat;
+	struct entry **entries;
+	size_t n_entries, cap_entries;
+	struct partner_state *partners;
+	size_t n_partners;
+	struct removed *removed;
+	size_t n_removed;
+	uint64_t seq;
+	bool dirty;
+	bool stages_dirty;
+	struct cc_msg *snapshot;   /* cached for snapshot_seq */
+	uint64_t snapshot_seq;
+	bool snapshot_valid;
+};
+
+struct cc_board *cc_board_create(void) { return cc_xcalloc(1, sizeof(struct cc_board)); }
+
+static struct entry *find_entry(struct cc_board *b, const char *partner, const char *key,
+				const char *site)
+{
+	/* A linear scan: a whole health system has a few hundred entries and the scan is
+	 * cache-friendly; revisit with a hash if bench/ shows it. */
+	for (size_t i = 0; i < b->n_entries; i++) {
+		struct entry *e = b->entries[i];
+		if (!strcmp(e->key, key) && !strcmp(e->site, site) && !strcmp(e->partner, partner))
+			return e;
+	}
+	return NULL;
+}
+
+static struct partner_state *find_partner(struct cc_board *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_partners; i++)
+		if (!strcmp(b->partners[i].name, name))
+			return &b->partners[i];
+	return NULL;
+}
+
+static void rejudge(struct cc_board *b, struct entry *e, int64_t now_ms)
+{
+	struct partner_state *p = find_partner(b, e->partner);
+	char reason[sizeof e->reason];
+	enum cc_status s = cc_status_eval(e->def, e->has_value, e->value, e->observed_ms, now_ms,
+					  p ? p->error : NULL, reason, sizeof reason);
+
+	if (s != e->status || strcmp(reason, e->reason)) {
+		e->status = s;
+		memcpy(e->reason, reason, sizeof reason);
+		e->dirty = true;
+		b->dirty = true;
+	}
+}
+
+static struct entry *add_entry(struct cc_board *b, const struct cc_metric_def *def,
+			       const char *site)
+{
+	struct entry *e = cc_xcalloc(1, sizeof *e);
+
+	e->partner = cc_xstrdup(def->partner);
+	e->key = cc_xstrdup(def->key);
+	e->site = cc_xstrdup(site);
+	e->def = def;
+	e->status = CC_STALE;
+	e->dirty = true;
+	if (b->n_entries == b->cap_entries) {
+		b->cap_entries = b->cap_entries ? b->cap_entries * 2 : 64;
+		b->entries = cc_xrealloc(b->entries, b->cap_entries * sizeof *b->entries);
+	}
+	b->entries[b->n_entries++] = e;
+	b->dirty = true;
+	return e;
+}
+
+static void free_entry(struct entry *e)
+{
+	free(e->partner);
+	free(e->key);
+	free(e->site);
+	free(e);
+}
+
+static void remove_entry_at(struct cc_board *b, size_t i)
+{
+	struct entry *e = b->entries[i];
+	struct removed *r;
+
+	b->removed = cc_xrealloc(b->removed, (b->n_removed + 1) * sizeof *b->removed);
+	r = &b->removed[b->n_removed++];
+	r->partner = e->partner;
+	r->key = e->key;
+	r->site = e->site;
+	free(e);
+	memmove(&b->entries[i], &b->entries[i + 1], (b->n_entries - i - 1) * sizeof *b->entries);
+	b->n_entries--;
+	b->dirty = true;
+}
+
+static void set_partners(struct cc_board *b, const struct cc_catalog *cat)
+{
+	struct partner_state *old = b->partners;
+	size_t n_old = b->n_partners;
+
+	b->partners = cc_xcalloc(cat->n_partners, sizeof *b->partners);
+	b->n_partners = cat->n_partners;
+	for (size_t i = 0; i < cat->n_partners; i++) {
+		struct partner_state *p = &b->partners[i];
+		p->name = cc_xstrdup(cat->partners[i].name);
+		p->label = cc_xstrdup(cat->partners[i].label);
+		cc_strlcpy(p->state, "connecting", sizeof p->state);
+		p->dirty = true;
+		for (size_t j = 0; j < n_old; j++)
+			if (!strcmp(old[j].name, p->name)) {
+				memcpy(p->state, old[j].state, sizeof p->state);
+				memcpy(p->reason, old[j].reason, sizeof p->reason);
+				p->error = old[j].error ? cc_xstrdup(old[j].error) : NULL;
+			}
+	}
+	for (size_t j = 0; j < n_old; j++) {
+		free(old[j].name);
+		free(old[j].label);
+		free(old[j].error);
+	}
+	free(old);
+}
+
+void cc_board_set_catalog(struct cc_board *b, const struct cc_catalog *cat, int64_t now_ms)
+{
+	b->cat = cat;
+	b->stages_dirty = true;
+	b->dirty = true;
+	set_partners(b, cat);
+	for (size_t i = b->n_entries; i-- > 0;) {
+		struct entry *e = b->entries[i];
+		e->def = cc_catalog_metric(cat, e->partner, e->key);
+		if (!e->def)
+			remove_entry_at(b, i);
+		else
+			e->dirty = true;  /* label, unit or thresholds may have changed */
+	}
+	for (size_t i = 0; i < cat->n_metrics; i++) {
+		const struct cc_metric_def *def = &cat->metrics[i];
+		bool present = false;
+		for (size_t j = 0; j < b->n_entries && !present; j++)
+			present = b->entries[j]->def == def;
+		if (!present)
+			add_entry(b, def, "");
+	}
+	cc_board_tick(b, now_ms);
+}
+
+enum cc_observe_result cc_board_observe(struct cc_board *b, const char *partner, const char *key,
+					const char *site, double value, int64_t observed_ms,
+					int64_t now_ms)
+{
+	const struct cc_metric_def *def;
+	struct entry *e;
+
+	if (!b->cat || !(def = cc_catalog_metric(b->cat, partner, key)))
+		return CC_OBS_UNKNOWN_METRIC;
+	e = find_entry(b, partner, key, site);
+	if (!e) {
+		/* The first real site replaces the "no value yet" placeholder for the metric. */
+		if (*site) {
+			for (size_t i = 0; i < b->n_entries; i++) {
+				struct entry *p = b->entries[i];
+				if (p->def == def && !*p->site && !p->has_value) {
+					remove_entry_at(b, i);
+					break;
+				}
+			}
+		}
+		e = add_entry(b, def, site);
+	} else if (e->has_value && observed_ms < e->observed_ms) {
+		return CC_OBS_OLDER;
+	}
+	if (!e->has_value || e->value != value || e->observed_ms != observed_ms) {
+		e->has_value = true;
+		e->value = value;
+		e->observed_ms = observed_ms;
+		e->dirty = true;
+		b->dirty = true;
+	}
+	rejudge(b, e, now_ms);
+	return CC_OBS_OK;
+}
+
+void cc_board_partner_state(struct cc_board *b, const char *partner, const char *state,
+			    const char *reason, const char *error, int64_t now_ms)
+{
+	struct partner_state *p = find_partner(b, partner);
+	bool error_changed;
+
+	if (!p)
+		return;
+	if (!reason)
+		reason = "";
+	error_changed = (p->error == NULL) != (error == NULL) || (error && strcmp(error, p->error));
+	if (strcmp(p->state, state) || strcmp(p->reason, reason) || error_changed) {
+		cc_strlcpy(p->state, state, sizeof p->state);
+		cc_strlcpy(p->reason, reason, sizeof p->reason);
+		p->dirty = true;
+		b->dirty = true;
+	}
+	if (error_changed) {
+		free(p->error);
+		p->error = error ? cc_xstrdup(error) : NULL;
+		for (size_t i = 0; i < b->n_entries; i++)
+			if (!strcmp(b->entries[i]->partner, partner))
+				rejudge(b, b->entries[i], now_ms);
+	}
+}
+
+void cc_board_tick(struct cc_board *b, int64_t now_ms)
+{
+	for (size_t i = 0; i < b->n_entries; i++)
+		rejudge(b, b->entries[i], now_ms);
+}
+
+static json_t *json_time_or_null(bool has, int64_t ms)
+{
+	char iso[40];
+
+	if (!has)
+		return json_null();
+	cc_format_iso(ms, iso, sizeof iso);
+	return json_string(iso);
+}
+
+static json_t *entry_json(const struct entry *e)
+{
+	const struct cc_metric_def *d = e->def;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "key", json_string(e->key));
+	json_object_set_new(o, "site", json_string(e->site));
+	json_object_set_new(o, "partner", json_string(e->partner));
+	json_object_set_new(o, "stage", json_string(d->stage));
+	json_object_set_new(o, "label", json_string(d->label));
+	json_object_set_new(o, "unit", json_string(d->unit));
+	json_object_set_new(o, "decimals", json_integer(d->decimals));
+	json_object_set_new(o, "higher_is_better", json_boolean(d->higher_is_better));
+	json_object_set_new(o, "amber", d->has_amber ? json_real(d->amber) : json_null());
+	json_object_set_new(o, "red", d->has_red ? json_real(d->red) : json_null());
+	json_object_set_new(o, "value", e->has_value ? json_real(e->value) : json_null());
+	json_object_set_new(o, "observed_at", json_time_or_null(e->has_value, e->observed_ms));
+	json_object_set_new(o, "status", json_string(cc_status_name(e->status)));
+	if (e->status == CC_STALE || e->status == CC_ERROR)
+		json_object_set_new(o, "reason", json_string(e->reason));
+	return o;
+}
+
+static json_t *partner_json(const struct partner_state *p)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", json_string(p->name));
+	json_object_set_new(o, "label", json_string(p->label));
+	json_object_set_new(o, "state", json_string(p->state));
+	json_object_set_new(o, "reason", *p->reason ? json_string(p->reason) : json_null());
+	return o;
+}
+
+static json_t *stages_json(const struct cc_catalog *cat)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; cat && i < cat->n_stages; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "key", json_string(cat->stages[i].key));
+		json_object_set_new(o, "label", json_string(cat->stages[i].label));
+		json_object_set_new(o, "position", json_integer(cat->stages[i].position));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *message(const char *type, uint64_t seq, int64_t now_ms)
+{
+	json_t *o = json_object();
+	char iso[40];
+
+	cc_format_iso(now_ms, iso, sizeof iso);
+	json_object_set_new(o, "type", json_string(type));
+	json_object_set_new(o, "seq", json_integer((json_int_t)seq));
+	json_object_set_new(o, "server_time", json_string(iso));
+	return o;
+}
+
+static struct cc_msg *encode(json_t *o)
+{
+	/* JSON_REAL_PRECISION 15 keeps every value exactly as a person would read it */
+	char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	struct cc_msg *m = cc_msg_create(text, strlen(text));
+
+	free(text);
+	json_decref(o);
+	return m;
+}
+
+struct cc_msg *cc_board_flush(struct cc_board *b, int64_t now_ms)
+{
+	json_t *o, *metrics, *partners;
+
+	if (!b->dirty)
+		return NULL;
+	b->dirty = false;
+	o = message("delta", ++b->seq, now_ms);
+	metrics = json_array();
+	for (size_t i = 0; i < b->n_entries; i++) {
+		struct entry *e = b->entries[i];
+		if (e->dirty) {
+			json_array_append_new(metrics, entry_json(e));
+			e->dirty = false;
+		}
+	}
+	json_object_set_new(o, "metrics", metrics);
+	partners = json_array();
+	for (size_t i = 0; i < b->n_partners; i++)
+		if (b->partners[i].dirty) {
+			json_array_append_new(partners, partner_json(&b->partners[i]));
+			b->partners[i].dirty = false;
+		}
+	if (json_array_size(partners))
+		json_object_set_new(o, "partners", partners);
+	else
+		json_decref(partners);
+	if (b->stages_dirty) {
+		json_object_set_new(o, "stages", stages_json(b->cat));
+		b->stages_dirty = false;
+	}
+	if (b->n_removed) {
+		json_t *removed = json_array();
+		for (size_t i = 0; i < b->n_removed; i++) {
+			struct removed *r = &b->removed[i];
+			json_array_append_new(removed, json_pack("{s:s,s:s,s:s}", "key", r->key,
+								 "site", r->site, "partner",
+								 r->partner));
+			free(r->partner);
+			free(r->key);
+			free(r->site);
+		}
+		free(b->removed);
+		b->removed = NULL;
+		b->n_removed = 0;
+		json_object_set_new(o, "removed", removed);
+	}
+	b->snapshot_valid = false;
+	return encode(o);
+}
+
+struct cc_msg *cc_board_snapshot(struct cc_board *b, int64_t now_ms)
+{
+	json_t *o, *metrics, *partners;
+
+	/* server_time in a cached snapshot may be up to one change old; clients use it only to
+	 * judge clock skew, and re-encoding for every connecting client is what we avoid. */
+	if (b->snapshot_valid && b->snapshot_seq == b->seq && b->snapshot)
+		return cc_msg_ref(b->snapshot);
+	o = message("snapshot", b->seq, now_ms);
+	json_object_set_new(o, "stages", stages_json(b->cat));
+	partners = json_array();
+	for (size_t i = 0; i < b->n_partners; i++)
+		json_array_append_new(partners, partner_json(&b->partners[i]));
+	json_object_set_new(o, "partners", partners);
+	metrics = json_array();
+	for (size_t i = 0; i < b->n_entries; i++)
+		json_array_append_new(metrics, entry_json(b->entries[i]));
+	json_object_set_new(o, "metrics", metrics);
+	cc_msg_unref(b->snapshot);
+	b->snapshot = encode(o);
+	b->snapshot_seq = b->seq;
+	b->snapshot_valid = true;
+	return cc_msg_ref(b->snapshot);
+}
+
+struct cc_msg *cc_board_beat(struct cc_board *b, const char *type, int64_t now_ms)
+{
+	return encode(message(type, b->seq, now_ms));
+}
+
+uint64_t cc_board_seq(const struct cc_board *b) { return b->seq; }
+size_t cc_board_entries(const struct cc_board *b) { return b->n_entries; }
+
+void cc_board_destroy(struct cc_board *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n_entries; i++)
+		free_entry(b->entries[i]);
+	free(b->entries);
+	for (size_t i = 0; i < b->n_partners; i++) {
+		free(b->partners[i].name);
+		free(b->partners[i].label);
+		free(b->partners[i].error);
+	}
+	free(b->partners);
+	for (size_t i = 0; i < b->n_removed; i++) {
+		free(b->removed[i].partner);
+		free(b->removed[i].key);
+		free(b->removed[i].site);
+	}
+	free(b->removed);
+	cc_msg_unref(b->snapshot);
+	free(b);
+}

@@ -1,0 +1,51 @@
+/*
+ * Fan-out of board messages to WebSocket clients.
+ *
+ * A message is encoded once into a reference-counted buffer with LWS_PRE headroom, and the same
+ * buffer is queued for every client. Each client holds at most CC_BUS_QUEUE messages; a client
+ * that falls further behind loses its queue and is sent a fresh snapshot when it can write again,
+ * so a stalled reader costs bounded memory and never a backlog.
+ */
+#ifndef CC_BUS_H
+#define CC_BUS_H
+
+#include <libwebsockets.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CC_BUS_QUEUE 64
+
+struct cc_msg;
+struct cc_bus;
+struct cc_client;
+
+/* Copies json; the result has one reference. */
+struct cc_msg *cc_msg_create(const char *json, size_t len);
+struct cc_msg *cc_msg_ref(struct cc_msg *m);
+void cc_msg_unref(struct cc_msg *m);
+const char *cc_msg_text(const struct cc_msg *m);
+size_t cc_msg_len(const struct cc_msg *m);
+
+/* Returns a new reference to a snapshot of the current state. */
+typedef struct cc_msg *(*cc_snapshot_fn)(void *user);
+
+struct cc_bus *cc_bus_create(struct lws_context *ctx, const struct lws_protocols *protocol,
+			     cc_snapshot_fn snapshot, void *user);
+void cc_bus_destroy(struct cc_bus *bus);
+
+/* A new client starts with a snapshot pending. */
+struct cc_client *cc_bus_attach(struct cc_bus *bus, struct lws *wsi);
+void cc_bus_detach(struct cc_client *c);
+
+/* Queue m for every client (m's reference stays with the caller). */
+void cc_bus_broadcast(struct cc_bus *bus, struct cc_msg *m);
+/* Queue m for one client. */
+void cc_bus_send(struct cc_client *c, struct cc_msg *m);
+
+/* Call from LWS_CALLBACK_SERVER_WRITEABLE. Returns -1 when the connection should close. */
+int cc_bus_writable(struct cc_client *c);
+
+size_t cc_bus_clients(const struct cc_bus *bus);
+uint64_t cc_bus_resyncs(const struct cc_bus *bus);
+
+#endif

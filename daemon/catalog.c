@@ -1,0 +1,90 @@
+#include "catalog.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct cc_catalog *cc_catalog_create(void) { return cc_xcalloc(1, sizeof(struct cc_catalog)); }
+
+/* Grow an array by one zeroed element; catalogs are small and built once. */
+static void *grow(void *arr, size_t *n, size_t size)
+{
+	char *p = cc_xrealloc(arr, (*n + 1) * size);
+	memset(p + *n * size, 0, size);
+	(*n)++;
+	return p;
+}
+
+struct cc_stage *cc_catalog_add_stage(struct cc_catalog *cat)
+{
+	cat->stages = grow(cat->stages, &cat->n_stages, sizeof *cat->stages);
+	return &cat->stages[cat->n_stages - 1];
+}
+
+struct cc_partner_def *cc_catalog_add_partner(struct cc_catalog *cat)
+{
+	cat->partners = grow(cat->partners, &cat->n_partners, sizeof *cat->partners);
+	return &cat->partners[cat->n_partners - 1];
+}
+
+struct cc_feed_def *cc_catalog_add_feed(struct cc_catalog *cat)
+{
+	cat->feeds = grow(cat->feeds, &cat->n_feeds, sizeof *cat->feeds);
+	return &cat->feeds[cat->n_feeds - 1];
+}
+
+struct cc_metric_def *cc_catalog_add_metric(struct cc_catalog *cat)
+{
+	cat->metrics = grow(cat->metrics, &cat->n_metrics, sizeof *cat->metrics);
+	return &cat->metrics[cat->n_metrics - 1];
+}
+
+const struct cc_metric_def *cc_catalog_metric(const struct cc_catalog *cat,
+					      const char *partner, const char *key)
+{
+	for (size_t i = 0; i < cat->n_metrics; i++)
+		if (!strcmp(cat->metrics[i].key, key) && !strcmp(cat->metrics[i].partner, partner))
+			return &cat->metrics[i];
+	return NULL;
+}
+
+const struct cc_partner_def *cc_catalog_partner(const struct cc_catalog *cat, const char *name)
+{
+	for (size_t i = 0; i < cat->n_partners; i++)
+		if (!strcmp(cat->partners[i].name, name))
+			return &cat->partners[i];
+	return NULL;
+}
+
+void cc_catalog_destroy(struct cc_catalog *cat)
+{
+	if (!cat)
+		return;
+	for (size_t i = 0; i < cat->n_stages; i++) {
+		free(cat->stages[i].key);
+		free(cat->stages[i].label);
+	}
+	for (size_t i = 0; i < cat->n_partners; i++) {
+		free(cat->partners[i].name);
+		free(cat->partners[i].label);
+		free(cat->partners[i].conninfo);
+	}
+	for (size_t i = 0; i < cat->n_feeds; i++) {
+		free(cat->feeds[i].partner);
+		free(cat->feeds[i].relation);
+		free(cat->feeds[i].channel);
+	}
+	for (size_t i = 0; i < cat->n_metrics; i++) {
+		struct cc_metric_def *m = &cat->metrics[i];
+		free(m->partner);
+		free(m->key);
+		free(m->label);
+		free(m->unit);
+		free(m->stage);
+	}
+	free(cat->stages);
+	free(cat->partners);
+	free(cat->feeds);
+	free(cat->metrics);
+	free(cat);
+}

@@ -1,0 +1,68 @@
+/* What the hub says exists: stages, partners, feeds and metric definitions.
+ * A catalog is immutable once built; a reload builds a new one. */
+#ifndef CC_CATALOG_H
+#define CC_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cc_stage {
+	char *key;
+	char *label;
+	int position;
+};
+
+struct cc_partner_def {
+	char *name;
+	char *label;
+	char *conninfo;
+};
+
+struct cc_feed_def {
+	int id;
+	char *partner;
+	char *relation;            /* schema.table, validated by the hub's CHECK constraint */
+	char *channel;
+	int poll_interval_ms;
+	int statement_timeout_ms;
+	int batch_limit;
+};
+
+struct cc_metric_def {
+	char *partner;
+	char *key;
+	char *label;
+	char *unit;
+	char *stage;
+	bool higher_is_better;
+	bool has_amber, has_red;
+	double amber, red;
+	int freshness_s;
+	int decimals;
+	int position;
+};
+
+struct cc_catalog {
+	struct cc_stage *stages;
+	size_t n_stages;
+	struct cc_partner_def *partners;
+	size_t n_partners;
+	struct cc_feed_def *feeds;
+	size_t n_feeds;
+	struct cc_metric_def *metrics;
+	size_t n_metrics;
+};
+
+struct cc_catalog *cc_catalog_create(void);
+void cc_catalog_destroy(struct cc_catalog *cat);
+
+struct cc_stage *cc_catalog_add_stage(struct cc_catalog *cat);
+struct cc_partner_def *cc_catalog_add_partner(struct cc_catalog *cat);
+struct cc_feed_def *cc_catalog_add_feed(struct cc_catalog *cat);
+struct cc_metric_def *cc_catalog_add_metric(struct cc_catalog *cat);
+
+const struct cc_metric_def *cc_catalog_metric(const struct cc_catalog *cat,
+					      const char *partner, const char *key);
+const struct cc_partner_def *cc_catalog_partner(const struct cc_catalog *cat, const char *name);
+
+#endif

@@ -1,0 +1,213 @@
+#include "config.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/*
+ * Format: one "key = value" per line; '#' starts a comment line; blank lines ignored.
+ * Values run to the end of the line (trailing spaces trimmed) so a libpq conninfo with spaces
+ * needs no quoting. Each key may appear once: a repeated key is more likely a mistake than an
+ * override.
+ */
+
+struct parse {
+	const char *name;
+	int line;
+	char *err;
+	size_t errlen;
+	unsigned seen;
+};
+
+enum key_id { K_LISTEN_ADDRESS, K_LISTEN_PORT, K_HUB, K_WEB_ROOT, K_LOG_LEVEL, K_COUNT };
+
+static const char *const key_names[K_COUNT] = {
+	"listen_address", "listen_port", "hub", "web_root", "log_level",
+};
+
+static int fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct parse *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (p->line > 0)
+		snprintf(p->err, p->errlen, "%s:%d: %s", p->name, p->line, msg);
+	else
+		snprintf(p->err, p->errlen, "%s: %s", p->name, msg);
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int parse_port(struct parse *p, const char *v, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > 65535)
+		return fail(p, "listen_port must be a whole number from 1 to 65535, not '%s'", v);
+	*out = (int)n;
+	return 0;
+}
+
+static int set_key(struct parse *p, struct cc_config *cfg, const char *key, const char *val)
+{
+	int id;
+	struct stat st;
+
+	for (id = 0; id < K_COUNT; id++)
+		if (!strcmp(key, key_names[id]))
+			break;
+	if (id == K_COUNT)
+		return fail(p, "unknown key '%s' (known keys: listen_address, listen_port, hub, "
+			       "web_root, log_level)", key);
+	if (p->seen & (1u << id))
+		return fail(p, "key '%s' is set more than once", key);
+	p->seen |= 1u << id;
+	if (!*val)
+		return fail(p, "key '%s' has an empty value", key);
+
+	switch (id) {
+	case K_LISTEN_ADDRESS:
+		cfg->listen_address = cc_xstrdup(val);
+		return 0;
+	case K_LISTEN_PORT:
+		return parse_port(p, val, &cfg->listen_port);
+	case K_HUB:
+		if (!strchr(val, '=') && strncmp(val, "postgres", 8))
+			return fail(p, "hub must be a libpq connection string such as "
+				       "'host=/run/postgresql dbname=commcell', not '%s'", val);
+		cfg->hub = cc_xstrdup(val);
+		return 0;
+	case K_WEB_ROOT:
+		if (stat(val, &st) || !S_ISDIR(st.st_mode))
+			return fail(p, "web_root '%s' is not a directory", val);
+		cfg->web_root = cc_xstrdup(val);
+		return 0;
+	case K_LOG_LEVEL:
+		if (cc_log_level_parse(val, &cfg->log_level))
+			return fail(p, "log_level must be one of error, warn, info, debug, not '%s'", val);
+		return 0;
+	}
+	return 0;
+}
+
+struct cc_config *cc_config_parse(const char *name, const char *text, char *err, size_t errlen)
+{
+	struct parse p = { .name = name, .line = 0, .err = err, .errlen = errlen, .seen = 0 };
+	struct cc_config *cfg = cc_xcalloc(1, sizeof *cfg);
+	char *copy = cc_xstrdup(text), *cursor = copy, *line;
+
+	cfg->listen_port = 8080;
+	cfg->log_level = CC_LOG_INFO;
+
+	while ((line = strsep(&cursor, "\n"))) {
+		char *eq, *key, *val;
+
+		p.line++;
+		line = trim(line);
+		if (!*line || *line == '#')
+			continue;
+		eq = strchr(line, '=');
+		if (!eq) {
+			fail(&p, "expected 'key = value', got '%s'", line);
+			goto bad;
+		}
+		*eq = '\0';
+		key = trim(line);
+		val = trim(eq + 1);
+		if (!*key) {
+			fail(&p, "missing key before '='");
+			goto bad;
+		}
+		if (set_key(&p, cfg, key, val))
+			goto bad;
+	}
+	p.line = 0;
+	if (!cfg->hub) {
+		fail(&p, "required key 'hub' (connection string of the hub database) is missing");
+		goto bad;
+	}
+	if (!cfg->web_root) {
+		fail(&p, "required key 'web_root' (directory of the web pages) is missing");
+		goto bad;
+	}
+	free(copy);
+	return cfg;
+bad:
+	free(copy);
+	cc_config_destroy(cfg);
+	return NULL;
+}
+
+struct cc_config *cc_config_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	struct cc_config *cfg;
+	char *text;
+	long size;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	if (size > 1 << 20) {
+		snprintf(err, errlen, "%s: file is larger than 1 MiB; is this the right file?", path);
+		fclose(f);
+		return NULL;
+	}
+	text = cc_xmalloc((size_t)size + 1);
+	if (fread(text, 1, (size_t)size, f) != (size_t)size) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	text[size] = '\0';
+	if (strlen(text) != (size_t)size) {
+		snprintf(err, errlen, "%s: file contains a NUL byte; is this the right file?", path);
+		free(text);
+		return NULL;
+	}
+	cfg = cc_config_parse(path, text, err, errlen);
+	free(text);
+	return cfg;
+}
+
+void cc_config_destroy(struct cc_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->listen_address);
+	free(cfg->hub);
+	free(cfg->web_root);
+	free(cfg);
+}

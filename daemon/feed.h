@@ -1,0 +1,56 @@
+/*
+ * An observation feed: an append-only table in a partner database read by watermark.
+ *
+ * On (re)connect it LISTENs on the feed's channel. The first load takes the latest row per
+ * (metric, site) and the table's highest id; after that only rows above the watermark are read,
+ * in id order, at most batch_limit at a time, on NOTIFY and on every poll interval. Reconnecting
+ * resumes from the watermark, so rows written while commcell could not see the partner are read
+ * in order, not lost.
+ */
+#ifndef CC_FEED_H
+#define CC_FEED_H
+
+#include "catalog.h"
+#include "pgconn.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cc_feed;
+
+/* One row as read; value_ok is false for NULL or unparseable values. */
+struct cc_row {
+	int64_t id;
+	const char *metric;
+	const char *site;
+	bool value_null;
+	double value;              /* may be non-finite: the receiver judges */
+	int64_t observed_ms;
+};
+
+struct cc_feed_events {
+	void (*on_row)(struct cc_feed *f, const struct cc_row *row, void *user);
+	/* After each batch; error non-NULL when the feed's query failed. */
+	void (*on_batch)(struct cc_feed *f, const char *error, void *user);
+};
+
+struct cc_feed *cc_feed_create(struct lws_context *ctx, const struct cc_feed_def *def,
+			       const struct cc_feed_events *ev, void *user);
+void cc_feed_destroy(struct cc_feed *f);
+
+/* The partner's connection is up: LISTEN and load. */
+void cc_feed_attach(struct cc_feed *f, struct cc_pgconn *pc);
+/* The connection is gone: stop polling until the next attach. */
+void cc_feed_detach(struct cc_feed *f);
+/* A NOTIFY arrived on this partner's connection. */
+void cc_feed_notify(struct cc_feed *f, const char *channel);
+
+const struct cc_feed_def *cc_feed_def(const struct cc_feed *f);
+int64_t cc_feed_watermark(const struct cc_feed *f);
+uint64_t cc_feed_rows(const struct cc_feed *f);
+uint64_t cc_feed_polls(const struct cc_feed *f);
+bool cc_feed_loaded(const struct cc_feed *f);
+const char *cc_feed_error(const struct cc_feed *f);   /* NULL when the last query succeeded */
+int64_t cc_feed_last_ok_ms(const struct cc_feed *f);
+
+#endif

@@ -1,0 +1,245 @@
+#include "hub.h"
+#include "log.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum step { STEP_STAGES, STEP_PARTNERS, STEP_FEEDS, STEP_METRICS, STEP_DONE };
+
+static const char *const step_sql[] = {
+	"SELECT key, label, position FROM commcell.stage ORDER BY position",
+	"SELECT name, label, conninfo FROM commcell.partner WHERE enabled ORDER BY name",
+	"SELECT f.id, f.partner, f.relation, f.channel, f.poll_interval_ms, "
+	"f.statement_timeout_ms, f.batch_limit FROM commcell.feed f "
+	"JOIN commcell.partner p ON p.name = f.partner "
+	"WHERE f.enabled AND p.enabled ORDER BY f.id",
+	"SELECT m.partner, m.key, m.label, m.unit, m.stage, m.higher_is_better, m.amber, m.red, "
+	"m.freshness_s, m.decimals, m.position FROM commcell.metric m "
+	"JOIN commcell.partner p ON p.name = m.partner "
+	"JOIN commcell.stage s ON s.key = m.stage "
+	"WHERE p.enabled ORDER BY s.position, m.position, m.partner, m.key",
+};
+
+struct cc_hub {
+	struct lws_context *ctx;
+	struct cc_pgconn *pc;
+	struct cc_hub_events ev;
+	void *user;
+	struct cc_catalog *loading;
+	bool load_in_flight;
+	bool reload_wanted;
+	bool up;
+	enum step step;
+	char error[512];
+	lws_sorted_usec_list_t retry_sul;
+};
+
+static void load_step(struct cc_hub *h, enum step step);
+
+static char *dup_value(PGresult *res, int row, int col)
+{
+	return cc_xstrdup(PQgetvalue(res, row, col));
+}
+
+static bool value_true(PGresult *res, int row, int col)
+{
+	return PQgetvalue(res, row, col)[0] == 't';
+}
+
+static void fill(struct cc_catalog *cat, enum step step, PGresult *res)
+{
+	int n = PQntuples(res);
+
+	for (int i = 0; i < n; i++) {
+		switch (step) {
+		case STEP_STAGES: {
+			struct cc_stage *s = cc_catalog_add_stage(cat);
+			s->key = dup_value(res, i, 0);
+			s->label = dup_value(res, i, 1);
+			s->position = atoi(PQgetvalue(res, i, 2));
+			break;
+		}
+		case STEP_PARTNERS: {
+			struct cc_partner_def *p = cc_catalog_add_partner(cat);
+			p->name = dup_value(res, i, 0);
+			p->label = dup_value(res, i, 1);
+			p->conninfo = dup_value(res, i, 2);
+			break;
+		}
+		case STEP_FEEDS: {
+			struct cc_feed_def *f = cc_catalog_add_feed(cat);
+			f->id = atoi(PQgetvalue(res, i, 0));
+			f->partner = dup_value(res, i, 1);
+			f->relation = dup_value(res, i, 2);
+			f->channel = dup_value(res, i, 3);
+			f->poll_interval_ms = atoi(PQgetvalue(res, i, 4));
+			f->statement_timeout_ms = atoi(PQgetvalue(res, i, 5));
+			f->batch_limit = atoi(PQgetvalue(res, i, 6));
+			break;
+		}
+		case STEP_METRICS: {
+			struct cc_metric_def *m = cc_catalog_add_metric(cat);
+			m->partner = dup_value(res, i, 0);
+			m->key = dup_value(res, i, 1);
+			m->label = dup_value(res, i, 2);
+			m->unit = dup_value(res, i, 3);
+			m->stage = dup_value(res, i, 4);
+			m->higher_is_better = value_true(res, i, 5);
+			m->has_amber = !PQgetisnull(res, i, 6);
+			m->amber = m->has_amber ? strtod(PQgetvalue(res, i, 6), NULL) : 0;
+			m->has_red = !PQgetisnull(res, i, 7);
+			m->red = m->has_red ? strtod(PQgetvalue(res, i, 7), NULL) : 0;
+			m->freshness_s = atoi(PQgetvalue(res, i, 8));
+			m->decimals = atoi(PQgetvalue(res, i, 9));
+			m->position = atoi(PQgetvalue(res, i, 10));
+			break;
+		}
+		case STEP_DONE:
+			break;
+		}
+	}
+}
+
+static void retry_fired(lws_sorted_usec_list_t *sul)
+{
+	struct cc_hub *h = lws_container_of(sul, struct cc_hub, retry_sul);
+	if (cc_pgconn_state(h->pc) == CC_PG_READY && !h->load_in_flight)
+		load_step(h, STEP_STAGES);
+}
+
+static void step_done(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
+{
+	struct cc_hub *h = arg;
+	struct cc_catalog *cat;
+
+	(void)pc;
+	if (err) {
+		h->load_in_flight = false;
+		cc_catalog_destroy(h->loading);
+		h->loading = NULL;
+		if (!res)
+			return;  /* connection lost: on_failure reports it and reconnect reloads */
+		/* The schema is missing or broken: say so, and try again shortly. */
+		cc_error("hub: cannot load configuration: %s (are the migrations in sql/hub applied?)",
+			 err);
+		snprintf(h->error, sizeof h->error, "cannot load configuration: %s", err);
+		if (h->ev.on_state)
+			h->ev.on_state(h, false, h->error, h->user);
+		lws_sul_schedule(h->ctx, 0, &h->retry_sul, retry_fired, 5 * LWS_US_PER_SEC);
+		return;
+	}
+	fill(h->loading, h->step, res);
+	if (h->step + 1 < STEP_DONE) {
+		load_step(h, h->step + 1);
+		return;
+	}
+	cat = h->loading;
+	h->loading = NULL;
+	h->load_in_flight = false;
+	h->error[0] = '\0';
+	cc_info("hub: configuration loaded: %zu partners, %zu feeds, %zu metrics",
+		cat->n_partners, cat->n_feeds, cat->n_metrics);
+	if (!h->up) {
+		h->up = true;
+		if (h->ev.on_state)
+			h->ev.on_state(h, true, "", h->user);
+	}
+	if (h->ev.on_catalog)
+		h->ev.on_catalog(h, cat, h->user);
+	if (h->reload_wanted) {
+		h->reload_wanted = false;
+		load_step(h, STEP_STAGES);
+	}
+}
+
+static void load_step(struct cc_hub *h, enum step step)
+{
+	if (step == STEP_STAGES) {
+		if (h->load_in_flight) {
+			h->reload_wanted = true;
+			return;
+		}
+		h->loading = cc_catalog_create();
+		h->load_in_flight = true;
+	}
+	h->step = step;
+	if (cc_pgconn_query(h->pc, step_sql[step], 0, NULL, step_done, h)) {
+		/* not connected: the next on_ready loads again */
+		cc_catalog_destroy(h->loading);
+		h->loading = NULL;
+		h->load_in_flight = false;
+	}
+}
+
+static void listen_done(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
+{
+	(void)pc;
+	(void)arg;
+	if (err && res)
+		cc_warn("hub: LISTEN commcell_config failed; configuration changes need a restart: %s",
+			err);
+}
+
+static void on_ready(struct cc_pgconn *pc, void *user)
+{
+	struct cc_hub *h = user;
+
+	cc_info("hub: connected");
+	cc_pgconn_query(pc, "LISTEN commcell_config", 0, NULL, listen_done, h);
+	h->load_in_flight = false;
+	h->reload_wanted = false;
+	load_step(h, STEP_STAGES);
+}
+
+static void on_failure(struct cc_pgconn *pc, const char *reason, int64_t retry_ms, void *user)
+{
+	struct cc_hub *h = user;
+
+	(void)pc;
+	cc_error("hub: %s (retrying in %lld ms)", reason, (long long)retry_ms);
+	snprintf(h->error, sizeof h->error, "hub database unreachable: %s", reason);
+	h->up = false;
+	if (h->ev.on_state)
+		h->ev.on_state(h, false, h->error, h->user);
+}
+
+static void on_notify(struct cc_pgconn *pc, const char *channel, const char *payload, void *user)
+{
+	struct cc_hub *h = user;
+
+	(void)pc;
+	if (strcmp(channel, "commcell_config"))
+		return;
+	cc_info("hub: configuration changed (%s); reloading", payload && *payload ? payload : "?");
+	load_step(h, STEP_STAGES);
+}
+
+struct cc_hub *cc_hub_create(const struct cc_loop *loop, const char *conninfo,
+			     const struct cc_hub_events *ev, void *user)
+{
+	static const struct cc_pgconn_events pev = { on_ready, on_failure, on_notify };
+	struct cc_pgconn_opts opts = { .statement_timeout_ms = 10000 };
+	struct cc_hub *h = cc_xcalloc(1, sizeof *h);
+
+	h->ctx = loop->ctx;
+	h->ev = *ev;
+	h->user = user;
+	cc_strlcpy(h->error, "hub database not connected yet", sizeof h->error);
+	h->pc = cc_pgconn_create(loop, "hub", conninfo, &opts, &pev, h);
+	return h;
+}
+
+void cc_hub_start(struct cc_hub *h) { cc_pgconn_start(h->pc); }
+bool cc_hub_up(const struct cc_hub *h) { return h->up; }
+const char *cc_hub_error(const struct cc_hub *h) { return h->error; }
+
+void cc_hub_destroy(struct cc_hub *h)
+{
+	if (!h)
+		return;
+	lws_sul_cancel(&h->retry_sul);
+	cc_pgconn_destroy(h->pc);
+	cc_catalog_destroy(h->loading);
+	free(h);
+}

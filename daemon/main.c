@@ -1,0 +1,81 @@
+/* commcelld: one live picture of a health system's unplanned-care pathway. */
+#include "app.h"
+#include "config.h"
+#include "log.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: commcelld --config FILE      run the daemon\n"
+		"       commcelld --check-config FILE validate FILE and exit (0 good, 1 bad)\n"
+		"       commcelld --version\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	bool check_only = false;
+	struct cc_config *cfg;
+	struct cc_app *app;
+	char err[1024];
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:C:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'C':
+			path = optarg;
+			check_only = true;
+			break;
+		case 'V':
+			printf("commcelld 0.1.0\n");
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	cfg = cc_config_load(path, err, sizeof err);
+	if (!cfg) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: ok\n", path);
+		cc_config_destroy(cfg);
+		return 0;
+	}
+	cc_log_set_level(cfg->log_level);
+	cc_log_hook_lws();
+	app = cc_app_create(cfg, err, sizeof err);
+	if (!app) {
+		cc_error("%s", err);
+		cc_config_destroy(cfg);
+		return 1;
+	}
+	rc = cc_app_run(app);
+	cc_app_destroy(app);
+	cc_config_destroy(cfg);
+	cc_info("stopped");
+	return rc;
+}

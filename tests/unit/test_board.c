@@ -1,0 +1,313 @@
+#include "board.h"
+#include "util.h"
+
+#include <check.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOW 1764187200000LL   /* 2025-11-26T20:00:00Z */
+
+static struct cc_catalog *cat;
+static struct cc_board *board;
+
+static void add_metric(const char *partner, const char *key, const char *stage, bool hib,
+		       double amber, double red)
+{
+	struct cc_metric_def *m = cc_catalog_add_metric(cat);
+	m->partner = cc_xstrdup(partner);
+	m->key = cc_xstrdup(key);
+	m->label = cc_xstrdup(key);
+	m->unit = cc_xstrdup("%");
+	m->stage = cc_xstrdup(stage);
+	m->higher_is_better = hib;
+	m->has_amber = m->has_red = true;
+	m->amber = amber;
+	m->red = red;
+	m->freshness_s = 600;
+	m->decimals = 1;
+}
+
+static void setup(void)
+{
+	struct cc_stage *s;
+	struct cc_partner_def *p;
+
+	cat = cc_catalog_create();
+	s = cc_catalog_add_stage(cat);
+	s->key = cc_xstrdup("ed");
+	s->label = cc_xstrdup("Emergency department");
+	s->position = 3;
+	s = cc_catalog_add_stage(cat);
+	s->key = cc_xstrdup("beds");
+	s->label = cc_xstrdup("Beds and flow");
+	s->position = 5;
+	p = cc_catalog_add_partner(cat);
+	p->name = cc_xstrdup("acute");
+	p->label = cc_xstrdup("Northgate Hospitals");
+	p->conninfo = cc_xstrdup("dbname=partner_acute");
+	p = cc_catalog_add_partner(cat);
+	p->name = cc_xstrdup("ambulance");
+	p->label = cc_xstrdup("Ambulance service");
+	p->conninfo = cc_xstrdup("dbname=partner_ambulance");
+	add_metric("acute", "ed.four_hour_performance", "ed", true, 95, 76);
+	add_metric("acute", "beds.ga_occupancy", "beds", false, 92, 95);
+	add_metric("ambulance", "amb.handover_over_60", "ed", false, 1, 5);
+	board = cc_board_create();
+	cc_board_set_catalog(board, cat, NOW);
+}
+
+static void teardown(void)
+{
+	cc_board_destroy(board);
+	cc_catalog_destroy(cat);
+}
+
+static json_t *parse_msg(struct cc_msg *m)
+{
+	json_error_t e;
+	json_t *o = json_loadb(cc_msg_text(m), cc_msg_len(m), 0, &e);
+	ck_assert_msg(o != NULL, "invalid JSON: %s", e.text);
+	cc_msg_unref(m);
+	return o;
+}
+
+static json_t *find(json_t *metrics, const char *partner, const char *key, const char *site)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(metrics, i, e) {
+		if (!strcmp(json_string_value(json_object_get(e, "partner")), partner) &&
+		    !strcmp(json_string_value(json_object_get(e, "key")), key) &&
+		    !strcmp(json_string_value(json_object_get(e, "site")), site))
+			return e;
+	}
+	return NULL;
+}
+
+static const char *str(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+START_TEST(snapshot_has_placeholders_and_fields)
+{
+	json_t *o = parse_msg(cc_board_snapshot(board, NOW));
+	json_t *metrics = json_object_get(o, "metrics"), *e;
+
+	ck_assert_str_eq(str(o, "type"), "snapshot");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "seq")), 0);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "stages")), 2);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "partners")), 2);
+	ck_assert_int_eq(json_array_size(metrics), 3);
+	e = find(metrics, "acute", "ed.four_hour_performance", "");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(str(e, "stage"), "ed");
+	ck_assert_str_eq(str(e, "status"), "stale");
+	ck_assert_str_eq(str(e, "reason"), "no value received yet");
+	ck_assert(json_is_null(json_object_get(e, "value")));
+	ck_assert(json_is_null(json_object_get(e, "observed_at")));
+	ck_assert(json_is_true(json_object_get(e, "higher_is_better")));
+	ck_assert(json_real_value(json_object_get(e, "amber")) == 95.0);
+	ck_assert_str_eq(str(o, "server_time"), "2025-11-26T20:00:00.000Z");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(delta_carries_only_changes_with_next_seq)
+{
+	json_t *o, *metrics, *e, *removed;
+
+	cc_msg_unref(cc_board_flush(board, NOW));  /* the catalog's own first delta: seq 1 */
+	ck_assert_int_eq(cc_board_observe(board, "acute", "ed.four_hour_performance", "NGH", 61.5,
+					  NOW - 1000, NOW), CC_OBS_OK);
+	o = parse_msg(cc_board_flush(board, NOW));
+	ck_assert_str_eq(str(o, "type"), "delta");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "seq")), 2);
+	metrics = json_object_get(o, "metrics");
+	ck_assert_int_eq(json_array_size(metrics), 1);
+	e = json_array_get(metrics, 0);
+	ck_assert_str_eq(str(e, "site"), "NGH");
+	ck_assert(json_real_value(json_object_get(e, "value")) == 61.5);
+	ck_assert_str_eq(str(e, "status"), "red");
+	ck_assert_ptr_null(json_object_get(e, "reason"));
+	ck_assert_str_eq(str(e, "observed_at"), "2025-11-26T19:59:59.000Z");
+	/* the "no value yet" placeholder for site "" is replaced by the real site */
+	removed = json_object_get(o, "removed");
+	ck_assert_int_eq(json_array_size(removed), 1);
+	ck_assert_str_eq(str(json_array_get(removed, 0), "site"), "");
+	json_decref(o);
+	/* nothing changed: no delta, seq unchanged */
+	ck_assert_ptr_null(cc_board_flush(board, NOW));
+	ck_assert_int_eq(cc_board_seq(board), 2);
+}
+END_TEST
+
+START_TEST(statuses_follow_thresholds)
+{
+	json_t *o;
+
+	cc_msg_unref(cc_board_flush(board, NOW));
+	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 93.0, NOW, NOW);
+	o = parse_msg(cc_board_flush(board, NOW));
+	ck_assert_str_eq(str(json_array_get(json_object_get(o, "metrics"), 0), "status"), "amber");
+	json_decref(o);
+	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 96.0, NOW + 1, NOW + 1);
+	o = parse_msg(cc_board_flush(board, NOW + 1));
+	ck_assert_str_eq(str(json_array_get(json_object_get(o, "metrics"), 0), "status"), "red");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(unknown_and_older_rows_are_refused)
+{
+	ck_assert_int_eq(cc_board_observe(board, "acute", "no.such.metric", "", 1, NOW, NOW),
+			 CC_OBS_UNKNOWN_METRIC);
+	/* a metric defined for another partner is unknown for this one */
+	ck_assert_int_eq(cc_board_observe(board, "acute", "amb.handover_over_60", "", 1, NOW, NOW),
+			 CC_OBS_UNKNOWN_METRIC);
+	ck_assert_int_eq(cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW),
+			 CC_OBS_OK);
+	ck_assert_int_eq(cc_board_observe(board, "acute", "beds.ga_occupancy", "", 99, NOW - 5000,
+					  NOW), CC_OBS_OLDER);
+}
+END_TEST
+
+START_TEST(partner_error_marks_only_its_metrics)
+{
+	json_t *o, *metrics, *partners;
+
+	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW);
+	cc_board_observe(board, "ambulance", "amb.handover_over_60", "", 0, NOW, NOW);
+	cc_msg_unref(cc_board_flush(board, NOW));
+	cc_board_partner_state(board, "ambulance", "backoff", "connection refused",
+			       "partner database unreachable: connection refused", NOW);
+	o = parse_msg(cc_board_flush(board, NOW));
+	metrics = json_object_get(o, "metrics");
+	ck_assert_int_eq(json_array_size(metrics), 1);
+	ck_assert_str_eq(str(json_array_get(metrics, 0), "partner"), "ambulance");
+	ck_assert_str_eq(str(json_array_get(metrics, 0), "status"), "error");
+	ck_assert_str_eq(str(json_array_get(metrics, 0), "reason"),
+			 "partner database unreachable: connection refused");
+	/* the last good value stays, marked error */
+	ck_assert(json_real_value(json_object_get(json_array_get(metrics, 0), "value")) == 0.0);
+	partners = json_object_get(o, "partners");
+	ck_assert_int_eq(json_array_size(partners), 1);
+	ck_assert_str_eq(str(json_array_get(partners, 0), "state"), "backoff");
+	json_decref(o);
+	/* recovery clears the error */
+	cc_board_partner_state(board, "ambulance", "ok", NULL, NULL, NOW);
+	o = parse_msg(cc_board_flush(board, NOW));
+	ck_assert_str_eq(str(json_array_get(json_object_get(o, "metrics"), 0), "status"), "green");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(values_go_stale_with_time)
+{
+	json_t *o;
+
+	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW);
+	cc_msg_unref(cc_board_flush(board, NOW));
+	cc_board_tick(board, NOW + 600000);
+	ck_assert_ptr_null(cc_board_flush(board, NOW + 600000));
+	cc_board_tick(board, NOW + 600001);
+	o = parse_msg(cc_board_flush(board, NOW + 600001));
+	ck_assert_str_eq(str(json_array_get(json_object_get(o, "metrics"), 0), "status"), "stale");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(snapshot_is_encoded_once_per_change)
+{
+	struct cc_msg *a = cc_board_snapshot(board, NOW), *b = cc_board_snapshot(board, NOW + 5);
+	struct cc_msg *c;
+
+	ck_assert_ptr_eq(a, b);   /* same buffer for every client until something changes */
+	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW);
+	cc_msg_unref(cc_board_flush(board, NOW));
+	c = cc_board_snapshot(board, NOW);
+	ck_assert_ptr_ne(a, c);
+	ck_assert(strstr(cc_msg_text(c), "\"seq\":1") != NULL);
+	cc_msg_unref(a);
+	cc_msg_unref(b);
+	cc_msg_unref(c);
+}
+END_TEST
+
+START_TEST(catalog_reload_removes_vanished_metrics)
+{
+	struct cc_catalog *smaller = cc_catalog_create();
+	struct cc_partner_def *p = cc_catalog_add_partner(smaller);
+	struct cc_metric_def *m = cc_catalog_add_metric(smaller);
+	json_t *o;
+
+	p->name = cc_xstrdup("acute");
+	p->label = cc_xstrdup("Northgate");
+	p->conninfo = cc_xstrdup("dbname=x");
+	m->partner = cc_xstrdup("acute");
+	m->key = cc_xstrdup("beds.ga_occupancy");
+	m->label = cc_xstrdup("G&A occupancy");
+	m->unit = cc_xstrdup("%");
+	m->stage = cc_xstrdup("beds");
+	m->freshness_s = 60;
+	cc_msg_unref(cc_board_flush(board, NOW));
+	cc_board_set_catalog(board, smaller, NOW);
+	o = parse_msg(cc_board_flush(board, NOW));
+	ck_assert_int_eq(json_array_size(json_object_get(o, "removed")), 2);
+	ck_assert_int_eq(cc_board_entries(board), 1);
+	json_decref(o);
+	cc_board_destroy(board);
+	board = cc_board_create();  /* teardown frees the original catalog */
+	cc_catalog_destroy(smaller);
+}
+END_TEST
+
+START_TEST(values_keep_their_digits)
+{
+	json_t *o;
+
+	cc_msg_unref(cc_board_flush(board, NOW));
+	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 93.456789012345, NOW, NOW);
+	o = parse_msg(cc_board_flush(board, NOW));
+	ck_assert(json_real_value(json_object_get(json_array_get(json_object_get(o, "metrics"), 0),
+						  "value")) == 93.456789012345);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(message_refcount)
+{
+	struct cc_msg *m = cc_msg_create("{\"a\":1}", 7);
+	ck_assert_str_eq(cc_msg_text(m), "{\"a\":1}");
+	ck_assert_int_eq(cc_msg_len(m), 7);
+	cc_msg_ref(m);
+	cc_msg_unref(m);
+	ck_assert_str_eq(cc_msg_text(m), "{\"a\":1}");
+	cc_msg_unref(m);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("board");
+	TCase *tc = tcase_create("board");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, snapshot_has_placeholders_and_fields);
+	tcase_add_test(tc, delta_carries_only_changes_with_next_seq);
+	tcase_add_test(tc, statuses_follow_thresholds);
+	tcase_add_test(tc, unknown_and_older_rows_are_refused);
+	tcase_add_test(tc, partner_error_marks_only_its_metrics);
+	tcase_add_test(tc, values_go_stale_with_time);
+	tcase_add_test(tc, snapshot_is_encoded_once_per_change);
+	tcase_add_test(tc, catalog_reload_removes_vanished_metrics);
+	tcase_add_test(tc, values_keep_their_digits);
+	tcase_add_test(tc, message_refcount);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,149 @@
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char err[1024];
+
+static struct cc_config *parse(const char *text)
+{
+	err[0] = '\0';
+	return cc_config_parse("test.conf", text, err, sizeof err);
+}
+
+START_TEST(good_file_with_all_keys)
+{
+	struct cc_config *c = parse("# comment\n\nlisten_port = 9090\nlisten_address = 127.0.0.1\n"
+				    "hub = host=/tmp port=5432 dbname=commcell\n"
+				    "web_root = /tmp\nlog_level = debug\n");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->listen_port, 9090);
+	ck_assert_str_eq(c->listen_address, "127.0.0.1");
+	ck_assert_str_eq(c->hub, "host=/tmp port=5432 dbname=commcell");
+	ck_assert_str_eq(c->web_root, "/tmp");
+	ck_assert_int_eq(c->log_level, CC_LOG_DEBUG);
+	cc_config_destroy(c);
+}
+END_TEST
+
+START_TEST(defaults)
+{
+	struct cc_config *c = parse("hub = dbname=commcell\nweb_root = /tmp\n");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->listen_port, 8080);
+	ck_assert_ptr_null(c->listen_address);
+	ck_assert_int_eq(c->log_level, CC_LOG_INFO);
+	cc_config_destroy(c);
+}
+END_TEST
+
+START_TEST(unknown_key_has_line)
+{
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nlisten_prot = 80\n"));
+	ck_assert_msg(strstr(err, "test.conf:3:") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "unknown key 'listen_prot'") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(bad_port)
+{
+	ck_assert_ptr_null(parse("listen_port = 99999\nhub = dbname=x\nweb_root = /tmp\n"));
+	ck_assert_msg(strstr(err, "test.conf:1:") && strstr(err, "1 to 65535"), "%s", err);
+	ck_assert_ptr_null(parse("listen_port = 80x\nhub = dbname=x\nweb_root = /tmp\n"));
+	ck_assert_msg(strstr(err, "test.conf:1:"), "%s", err);
+	ck_assert_ptr_null(parse("listen_port = 0\nhub = dbname=x\nweb_root = /tmp\n"));
+}
+END_TEST
+
+START_TEST(bad_log_level)
+{
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nlog_level = loud\n"));
+	ck_assert_msg(strstr(err, "test.conf:3:") && strstr(err, "log_level"), "%s", err);
+}
+END_TEST
+
+START_TEST(missing_hub)
+{
+	ck_assert_ptr_null(parse("web_root = /tmp\n"));
+	ck_assert_msg(strstr(err, "'hub'") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(web_root_must_exist)
+{
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /nonexistent/commcell\n"));
+	ck_assert_msg(strstr(err, "test.conf:2:") && strstr(err, "not a directory"), "%s", err);
+}
+END_TEST
+
+START_TEST(line_without_equals)
+{
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root /tmp\n"));
+	ck_assert_msg(strstr(err, "test.conf:2:") && strstr(err, "key = value"), "%s", err);
+}
+END_TEST
+
+START_TEST(duplicate_key)
+{
+	ck_assert_ptr_null(parse("hub = dbname=x\nhub = dbname=y\nweb_root = /tmp\n"));
+	ck_assert_msg(strstr(err, "test.conf:2:") && strstr(err, "more than once"), "%s", err);
+}
+END_TEST
+
+START_TEST(hub_must_look_like_conninfo)
+{
+	ck_assert_ptr_null(parse("hub = commcell\nweb_root = /tmp\n"));
+	ck_assert_msg(strstr(err, "test.conf:1:"), "%s", err);
+	struct cc_config *c = parse("hub = postgresql://localhost/commcell\nweb_root = /tmp\n");
+	ck_assert_ptr_nonnull(c);
+	cc_config_destroy(c);
+}
+END_TEST
+
+START_TEST(load_from_file)
+{
+	char path[] = "/tmp/commcell-test-XXXXXX";
+	int fd = mkstemp(path);
+	const char *text = "hub = dbname=x\nweb_root = /tmp\nbogus = 1\n";
+	struct cc_config *c;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (int)strlen(text));
+	close(fd);
+	c = cc_config_load(path, err, sizeof err);
+	ck_assert_ptr_null(c);
+	ck_assert_msg(strstr(err, path) && strstr(err, ":3:"), "%s", err);
+	unlink(path);
+	ck_assert_ptr_null(cc_config_load("/nonexistent/commcell.conf", err, sizeof err));
+	ck_assert_msg(strstr(err, "cannot open"), "%s", err);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("parse");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, good_file_with_all_keys);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, unknown_key_has_line);
+	tcase_add_test(tc, bad_port);
+	tcase_add_test(tc, bad_log_level);
+	tcase_add_test(tc, missing_hub);
+	tcase_add_test(tc, web_root_must_exist);
+	tcase_add_test(tc, line_without_equals);
+	tcase_add_test(tc, duplicate_key);
+	tcase_add_test(tc, hub_must_look_like_conninfo);
+	tcase_add_test(tc, load_from_file);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

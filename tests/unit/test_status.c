@@ -1,0 +1,143 @@
+#include "status.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct cc_metric_def perf(void)
+{
+	/* ED 4-hour performance: below 95% amber, below 76% red */
+	struct cc_metric_def d = { 0 };
+	d.higher_is_better = true;
+	d.has_amber = d.has_red = true;
+	d.amber = 95;
+	d.red = 76;
+	d.freshness_s = 600;
+	return d;
+}
+
+static struct cc_metric_def occupancy(void)
+{
+	/* G&A occupancy: above 92% amber, above 95% red */
+	struct cc_metric_def d = { 0 };
+	d.higher_is_better = false;
+	d.has_amber = d.has_red = true;
+	d.amber = 92;
+	d.red = 95;
+	d.freshness_s = 600;
+	return d;
+}
+
+START_TEST(higher_is_better_thresholds)
+{
+	struct cc_metric_def d = perf();
+	ck_assert_int_eq(cc_status_judge(&d, 97.0), CC_GREEN);
+	ck_assert_int_eq(cc_status_judge(&d, 95.0), CC_GREEN);   /* on target */
+	ck_assert_int_eq(cc_status_judge(&d, 94.99), CC_AMBER);
+	ck_assert_int_eq(cc_status_judge(&d, 76.0), CC_AMBER);
+	ck_assert_int_eq(cc_status_judge(&d, 75.9), CC_RED);
+	ck_assert_int_eq(cc_status_judge(&d, 50.0), CC_RED);
+}
+END_TEST
+
+START_TEST(lower_is_better_thresholds)
+{
+	struct cc_metric_def d = occupancy();
+	ck_assert_int_eq(cc_status_judge(&d, 85.0), CC_GREEN);
+	ck_assert_int_eq(cc_status_judge(&d, 92.0), CC_GREEN);
+	ck_assert_int_eq(cc_status_judge(&d, 92.1), CC_AMBER);
+	ck_assert_int_eq(cc_status_judge(&d, 95.0), CC_AMBER);
+	ck_assert_int_eq(cc_status_judge(&d, 95.5), CC_RED);
+}
+END_TEST
+
+START_TEST(no_thresholds_is_green)
+{
+	struct cc_metric_def d = { 0 };
+	d.freshness_s = 60;
+	ck_assert_int_eq(cc_status_judge(&d, -1e9), CC_GREEN);
+	ck_assert_int_eq(cc_status_judge(&d, 1e9), CC_GREEN);
+}
+END_TEST
+
+START_TEST(only_red_threshold)
+{
+	struct cc_metric_def d = { 0 };
+	d.has_red = true;
+	d.red = 5;     /* handovers over 60 minutes: any more than 5 is red */
+	ck_assert_int_eq(cc_status_judge(&d, 5), CC_GREEN);
+	ck_assert_int_eq(cc_status_judge(&d, 6), CC_RED);
+}
+END_TEST
+
+START_TEST(error_beats_everything)
+{
+	struct cc_metric_def d = perf();
+	char reason[128];
+	ck_assert_int_eq(cc_status_eval(&d, true, 99, 1000, 2000, "partner database unreachable",
+					reason, sizeof reason), CC_ERROR);
+	ck_assert_str_eq(reason, "partner database unreachable");
+}
+END_TEST
+
+START_TEST(stale_when_no_value_or_old)
+{
+	struct cc_metric_def d = perf();
+	char reason[128];
+	ck_assert_int_eq(cc_status_eval(&d, false, 0, 0, 1000, NULL, reason, sizeof reason),
+			 CC_STALE);
+	ck_assert_str_eq(reason, "no value received yet");
+	/* exactly at the window edge is still fresh; one ms later is stale */
+	ck_assert_int_eq(cc_status_eval(&d, true, 99, 0, 600000, NULL, reason, sizeof reason),
+			 CC_GREEN);
+	ck_assert_str_eq(reason, "");
+	ck_assert_int_eq(cc_status_eval(&d, true, 99, 0, 600001, NULL, reason, sizeof reason),
+			 CC_STALE);
+	ck_assert_str_eq(reason, "no new value within the 10 min freshness window");
+}
+END_TEST
+
+START_TEST(fresh_value_judged)
+{
+	struct cc_metric_def d = perf();
+	char reason[128];
+	ck_assert_int_eq(cc_status_eval(&d, true, 50, 1000, 2000, NULL, reason, sizeof reason),
+			 CC_RED);
+	ck_assert_int_eq(cc_status_eval(&d, true, 90, 1000, 2000, NULL, reason, sizeof reason),
+			 CC_AMBER);
+}
+END_TEST
+
+START_TEST(names)
+{
+	ck_assert_str_eq(cc_status_name(CC_GREEN), "green");
+	ck_assert_str_eq(cc_status_name(CC_AMBER), "amber");
+	ck_assert_str_eq(cc_status_name(CC_RED), "red");
+	ck_assert_str_eq(cc_status_name(CC_STALE), "stale");
+	ck_assert_str_eq(cc_status_name(CC_ERROR), "error");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("status");
+	TCase *tc = tcase_create("judge");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, higher_is_better_thresholds);
+	tcase_add_test(tc, lower_is_better_thresholds);
+	tcase_add_test(tc, no_thresholds_is_green);
+	tcase_add_test(tc, only_red_threshold);
+	tcase_add_test(tc, error_beats_everything);
+	tcase_add_test(tc, stale_when_no_value_or_old);
+	tcase_add_test(tc, fresh_value_judged);
+	tcase_add_test(tc, names);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
