@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
 #include <sys/stat.h>
 
 /*
@@ -90,9 +92,17 @@ static int set_key(struct parse *p, struct cc_config *cfg, const char *key, cons
 		return fail(p, "key '%s' has an empty value", key);
 
 	switch (id) {
-	case K_LISTEN_ADDRESS:
+	case K_LISTEN_ADDRESS: {
+		/* lws takes an IP literal or an interface name; refuse anything else here rather
+		 * than at bind time */
+		unsigned char addr[sizeof(struct in6_addr)];
+		if (inet_pton(AF_INET, val, addr) != 1 && inet_pton(AF_INET6, val, addr) != 1 &&
+		    !if_nametoindex(val))
+			return fail(p, "listen_address must be an IPv4 or IPv6 address or a network "
+				       "interface name, not '%s'", val);
 		cfg->listen_address = cc_xstrdup(val);
 		return 0;
+	}
 	case K_LISTEN_PORT:
 		return parse_port(p, val, &cfg->listen_port);
 	case K_HUB:
@@ -145,7 +155,7 @@ struct cc_config *cc_config_parse(const char *name, const char *text, char *err,
 		if (set_key(&p, cfg, key, val))
 			goto bad;
 	}
-	p.line = 0;
+	/* a missing key has no line of its own: point at the end of the file */
 	if (!cfg->hub) {
 		fail(&p, "required key 'hub' (connection string of the hub database) is missing");
 		goto bad;

@@ -262,6 +262,17 @@ static void continue_connect(struct cc_pgconn *pc)
 	}
 }
 
+/* libpq prints server notices (and a FATAL that arrives while idle) to stderr by default;
+ * route them through our log so every line has a time, a level and the connection's name. */
+static void notice(void *arg, const char *message)
+{
+	struct cc_pgconn *pc = arg;
+	char tidy[512];
+
+	tidy_message(message, tidy, sizeof tidy);
+	cc_warn("%s: server says: %s", pc->name, tidy);
+}
+
 static void start_connect(struct cc_pgconn *pc)
 {
 	/* Keywords before dbname are defaults the conninfo may override; none come after it. */
@@ -279,6 +290,7 @@ static void start_connect(struct cc_pgconn *pc)
 		fail(pc, PQerrorMessage(pc->conn));
 		return;
 	}
+	PQsetNoticeProcessor(pc->conn, notice, pc);
 	arm_deadline(pc, true, pc->opts.connect_timeout_ms);
 	continue_connect(pc);
 }

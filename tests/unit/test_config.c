@@ -67,8 +67,9 @@ END_TEST
 
 START_TEST(missing_hub)
 {
-	ck_assert_ptr_null(parse("web_root = /tmp\n"));
+	ck_assert_ptr_null(parse("web_root = /tmp\n# end\n"));
 	ck_assert_msg(strstr(err, "'hub'") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "test.conf:3:") != NULL, "%s", err);
 }
 END_TEST
 
@@ -76,6 +77,20 @@ START_TEST(web_root_must_exist)
 {
 	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /nonexistent/commcell\n"));
 	ck_assert_msg(strstr(err, "test.conf:2:") && strstr(err, "not a directory"), "%s", err);
+}
+END_TEST
+
+START_TEST(bad_listen_address)
+{
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nlisten_address = 127.0.0.300\n"));
+	ck_assert_msg(strstr(err, "test.conf:3:") && strstr(err, "listen_address"), "%s", err);
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nlisten_address = not-an-ip\n"));
+	struct cc_config *c = parse("hub = dbname=x\nweb_root = /tmp\nlisten_address = ::1\n");
+	ck_assert_ptr_nonnull(c);
+	cc_config_destroy(c);
+	c = parse("hub = dbname=x\nweb_root = /tmp\nlisten_address = lo\n");
+	ck_assert_ptr_nonnull(c);
+	cc_config_destroy(c);
 }
 END_TEST
 
@@ -136,6 +151,7 @@ int main(void)
 	tcase_add_test(tc, bad_log_level);
 	tcase_add_test(tc, missing_hub);
 	tcase_add_test(tc, web_root_must_exist);
+	tcase_add_test(tc, bad_listen_address);
 	tcase_add_test(tc, line_without_equals);
 	tcase_add_test(tc, duplicate_key);
 	tcase_add_test(tc, hub_must_look_like_conninfo);
