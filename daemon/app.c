@@ -3,6 +3,7 @@
 #include "hub.h"
 #include "log.h"
 #include "partner.h"
+#include "recorder.h"
 #include "signals.h"
 #include "util.h"
 
@@ -13,12 +14,25 @@
 
 #define TICK_MS 1000
 #define HEARTBEAT_MS 10000
+#define MAINTAIN_MS (3600 * 1000)
+/* Rows waiting for the hub while it is unreachable: about 100 MB at the most. */
+#define RECORDER_MAX_ROWS 500000
+/* How long a graceful stop waits for pending history to reach the hub. */
+#define DRAIN_MS 3000
 /* Rows dated further ahead than this are a partner's clock or data error, not a value. */
 #define FUTURE_TOLERANCE_MS (5 * 60 * 1000)
 
-enum reject { REJ_NULL, REJ_NONFINITE, REJ_UNKNOWN, REJ_FUTURE, REJ_COUNT };
+enum reject { REJ_NULL, REJ_NONFINITE, REJ_UNKNOWN, REJ_FUTURE, REJ_DUPLICATE, REJ_COUNT };
 static const char *const reject_names[REJ_COUNT] = {
-	"null_value", "non_finite_value", "unknown_metric", "future_observed_at",
+	"null_value", "non_finite_value", "unknown_metric", "future_observed_at", "duplicate",
+};
+/* The same reasons in words, for the quarantine table and the board. */
+static const char *const reject_words[REJ_COUNT] = {
+	"value is NULL or not a number",
+	"value is not finite (NaN or infinity)",
+	"no such metric is defined for this partner",
+	"observed_at is more than 5 minutes in the future",
+	"a value with the same observed_at was already received",
 };
 
 struct cc_app {
@@ -32,6 +46,7 @@ struct cc_app {
 	struct cc_catalog *cat;
 	struct cc_board *board;
 	struct cc_bus *bus;
+	struct cc_recorder *recorder;
 	struct cc_partner **partners;
 	size_t n_partners;
 
@@ -39,7 +54,8 @@ struct cc_app {
 	bool hub_up;
 	uint64_t rejected[REJ_COUNT];
 	uint64_t deltas;
-	lws_sorted_usec_list_t tick_sul, beat_sul;
+	lws_sorted_usec_list_t tick_sul, beat_sul, maintain_sul, drain_sul;
+	bool draining;
 };
 
 static void publish(struct cc_app *app)
@@ -53,37 +69,67 @@ static void publish(struct cc_app *app)
 	cc_msg_unref(m);
 }
 
-static void reject_row(struct cc_app *app, struct cc_partner *p, const struct cc_row *row,
-		       enum reject why)
+/* A bad row never becomes a value on the board: it goes to quarantine with the reason, is
+ * counted, and the last good value stays, marked with why. */
+static void reject_row(struct cc_app *app, struct cc_partner *p, const struct cc_feed_def *feed,
+		       const struct cc_row *row, enum reject why)
 {
 	app->rejected[why]++;
-	cc_warn("partner %s: rejected row id %lld (metric '%s', site '%s'): %s",
-		cc_partner_name(p), (long long)row->id, row->metric, row->site, reject_names[why]);
+	cc_warn("partner %s: rejected row%s%lld (metric '%s', site '%s'): %s", cc_partner_name(p),
+		row->id ? " id " : "", (long long)row->id, row->metric, row->site,
+		reject_words[why]);
+	cc_recorder_quarantine(app->recorder, cc_partner_name(p), feed->id, row->id, row->metric,
+			       row->site, row->value_text, row->observed_ms, reject_words[why]);
+	cc_board_mark_rejected(app->board, cc_partner_name(p), row->metric, row->site,
+			       reject_words[why], cc_now_ms());
 }
 
-static void on_row(struct cc_partner *p, const struct cc_row *row, void *user)
+static void on_row(struct cc_partner *p, const struct cc_feed_def *feed, const struct cc_row *row,
+		   void *user)
 {
 	struct cc_app *app = user;
 	int64_t now = cc_now_ms();
+	bool record;
 
-	/* A bad row never becomes a value on the board: the last good one stays. */
 	if (row->value_null)
-		return reject_row(app, p, row, REJ_NULL);
+		return reject_row(app, p, feed, row, REJ_NULL);
 	if (!isfinite(row->value))
-		return reject_row(app, p, row, REJ_NONFINITE);
+		return reject_row(app, p, feed, row, REJ_NONFINITE);
 	if (row->observed_ms > now + FUTURE_TOLERANCE_MS)
-		return reject_row(app, p, row, REJ_FUTURE);
-	if (cc_board_observe(app->board, cc_partner_name(p), row->metric, row->site, row->value,
-			     row->observed_ms, now) == CC_OBS_UNKNOWN_METRIC)
-		return reject_row(app, p, row, REJ_UNKNOWN);
+		return reject_row(app, p, feed, row, REJ_FUTURE);
+	switch (cc_board_observe(app->board, cc_partner_name(p), row->metric, row->site, row->value,
+				 row->observed_ms, row->replay, now, &record)) {
+	case CC_OBS_UNKNOWN_METRIC:
+		return reject_row(app, p, feed, row, REJ_UNKNOWN);
+	case CC_OBS_DUPLICATE:
+		return reject_row(app, p, feed, row, REJ_DUPLICATE);
+	case CC_OBS_OK:
+	case CC_OBS_OLDER:
+		break;
+	}
+	if (record)
+		cc_recorder_history(app->recorder, cc_partner_name(p), row->metric, row->site,
+				    row->value, row->observed_ms);
 }
 
 static void on_partner_change(struct cc_partner *p, void *user)
 {
 	struct cc_app *app = user;
 
+	int64_t now = cc_now_ms();
+
 	cc_board_partner_state(app->board, cc_partner_name(p), cc_partner_state(p),
-			       cc_partner_reason(p), cc_partner_error(p), cc_now_ms());
+			       cc_partner_reason(p), cc_partner_error(p), now);
+	for (size_t i = 0; i < cc_partner_feed_count(p); i++) {
+		const struct cc_feed *f = cc_partner_feed(p, i);
+		const struct cc_feed_def *d = cc_feed_def(f);
+		char *error = cc_feed_error(f) ? cc_xasprintf("feed query failing: %s",
+							      cc_feed_error(f))
+					       : NULL;
+		cc_board_feed_error(app->board, cc_partner_name(p),
+				    d->kind == CC_FEED_QUERY ? d->metric : NULL, error, now);
+		free(error);
+	}
 	publish(app);
 }
 
@@ -101,20 +147,39 @@ static void on_catalog(struct cc_hub *h, struct cc_catalog *cat, void *user)
 	static const struct cc_partner_events pev = { on_row, on_partner_change };
 	struct cc_app *app = user;
 	struct cc_catalog *old = app->cat;
+	struct cc_partner **next = cc_xcalloc(cat->n_partners, sizeof *next);
+	size_t kept = 0;
 
 	(void)h;
-	/* Rebuild every partner: simple, and a partner's first load brings back its latest
-	 * values, so nothing shown is lost; the board keeps entries whose metric still exists. */
+	/* A partner whose connection and feeds are unchanged keeps running (its watermarks and
+	 * connection survive an edit of, say, a threshold); any other is rebuilt, and its first
+	 * load brings its latest values back. */
+	for (size_t i = 0; i < cat->n_partners; i++) {
+		for (size_t j = 0; j < app->n_partners; j++) {
+			if (app->partners[j] && cc_partner_same(app->partners[j], &cat->partners[i], cat)) {
+				next[i] = app->partners[j];
+				app->partners[j] = NULL;
+				kept++;
+				break;
+			}
+		}
+	}
 	drop_partners(app);
 	app->cat = cat;
 	cc_board_set_catalog(app->board, cat, cc_now_ms());
 	cc_catalog_destroy(old);
-	app->partners = cc_xcalloc(cat->n_partners, sizeof *app->partners);
+	app->partners = next;
 	app->n_partners = cat->n_partners;
 	for (size_t i = 0; i < cat->n_partners; i++) {
-		app->partners[i] = cc_partner_create(&app->loop, &cat->partners[i], cat, &pev, app);
-		cc_partner_start(app->partners[i]);
+		if (next[i]) {
+			on_partner_change(next[i], app);  /* the board's partner list was rebuilt */
+			continue;
+		}
+		next[i] = cc_partner_create(&app->loop, &cat->partners[i], cat, &pev, app);
+		cc_partner_start(next[i]);
 	}
+	cc_info("configuration applied: %zu partners kept running, %zu (re)started", kept,
+		cat->n_partners - kept);
 	publish(app);
 }
 
@@ -122,15 +187,28 @@ static void on_hub_state(struct cc_hub *h, bool up, const char *reason, void *us
 {
 	struct cc_app *app = user;
 
-	(void)h;
 	(void)reason;
 	app->hub_up = up;
+	if (up) {
+		cc_recorder_set_conn(app->recorder, cc_hub_conn(h));
+		cc_recorder_maintain(app->recorder, app->cfg->history_retention_days);
+	}
+}
+
+static void maintain(lws_sorted_usec_list_t *sul)
+{
+	struct cc_app *app = lws_container_of(sul, struct cc_app, maintain_sul);
+
+	cc_recorder_maintain(app->recorder, app->cfg->history_retention_days);
+	lws_sul_schedule(app->lws, 0, &app->maintain_sul, maintain, MAINTAIN_MS * LWS_US_PER_MS);
 }
 
 static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct cc_app *app = lws_container_of(sul, struct cc_app, tick_sul);
 
+	if (app->draining && !cc_recorder_pending(app->recorder))
+		app->stopping = true;
 	cc_board_tick(app->board, cc_now_ms());
 	publish(app);
 	lws_sul_schedule(app->lws, 0, &app->tick_sul, tick, TICK_MS * LWS_US_PER_MS);
@@ -194,6 +272,7 @@ struct cc_app *cc_app_create(const struct cc_config *cfg, char *err, size_t errl
 	app->loop.vh = app->vh;
 	app->board = cc_board_create();
 	app->bus = cc_bus_create(app->lws, &cc_httpd_ws_protocol, snapshot, app);
+	app->recorder = cc_recorder_create(app->lws, RECORDER_MAX_ROWS);
 	app->hub = cc_hub_create(&app->loop, cfg->hub, &hev, app);
 	return app;
 }
@@ -206,20 +285,39 @@ int cc_app_run(struct cc_app *app)
 	cc_hub_start(app->hub);
 	lws_sul_schedule(app->lws, 0, &app->tick_sul, tick, TICK_MS * LWS_US_PER_MS);
 	lws_sul_schedule(app->lws, 0, &app->beat_sul, beat, HEARTBEAT_MS * LWS_US_PER_MS);
+	lws_sul_schedule(app->lws, 0, &app->maintain_sul, maintain, MAINTAIN_MS * LWS_US_PER_MS);
 	while (!app->stopping)
 		if (lws_service(app->lws, 0) < 0)
 			return 1;
 	return 0;
 }
 
+static void drain_done(lws_sorted_usec_list_t *sul)
+{
+	struct cc_app *app = lws_container_of(sul, struct cc_app, drain_sul);
+
+	app->stopping = true;
+}
+
+/* Stop accepting new work but let history already accepted reach the hub, for a short while:
+ * the tick checks whether the recorder is empty. */
 void cc_app_stop(struct cc_app *app)
 {
-	app->stopping = true;
-	lws_cancel_service(app->lws);
+	if (app->draining || !cc_recorder_pending(app->recorder) || !app->hub_up) {
+		app->stopping = true;
+		lws_cancel_service(app->lws);
+		return;
+	}
+	app->draining = true;
+	cc_info("waiting up to %d ms for %zu history rows to reach the hub", DRAIN_MS,
+		cc_recorder_pending(app->recorder));
+	lws_sul_schedule(app->lws, 0, &app->drain_sul, drain_done, DRAIN_MS * LWS_US_PER_MS);
 }
 
 struct cc_bus *cc_app_bus(struct cc_app *app) { return app->bus; }
 struct cc_board *cc_app_board(struct cc_app *app) { return app->board; }
+const struct cc_catalog *cc_app_catalog(struct cc_app *app) { return app->cat; }
+struct cc_pgconn *cc_app_hub_conn(struct cc_app *app) { return cc_hub_conn(app->hub); }
 
 bool cc_app_ready(struct cc_app *app, char *why, size_t len)
 {
@@ -273,6 +371,14 @@ char *cc_app_prometheus(struct cc_app *app)
 	for (int i = 0; i < REJ_COUNT; i++)
 		fprintf(f, "commcell_rows_rejected_total{reason=\"%s\"} %llu\n", reject_names[i],
 			(unsigned long long)app->rejected[i]);
+	fprintf(f, "# TYPE commcell_history_rows_written_total counter\n"
+		   "commcell_history_rows_written_total %llu\n",
+		(unsigned long long)cc_recorder_written(app->recorder));
+	fprintf(f, "# TYPE commcell_history_rows_dropped_total counter\n"
+		   "commcell_history_rows_dropped_total %llu\n",
+		(unsigned long long)cc_recorder_dropped(app->recorder));
+	fprintf(f, "# TYPE commcell_history_rows_pending gauge\ncommcell_history_rows_pending %zu\n",
+		cc_recorder_pending(app->recorder));
 	fprintf(f, "# TYPE commcell_partner_up gauge\n");
 	for (size_t i = 0; i < app->n_partners; i++)
 		fprintf(f, "commcell_partner_up{partner=\"%s\"} %d\n",
@@ -298,7 +404,10 @@ void cc_app_destroy(struct cc_app *app)
 		return;
 	lws_sul_cancel(&app->tick_sul);
 	lws_sul_cancel(&app->beat_sul);
+	lws_sul_cancel(&app->maintain_sul);
+	lws_sul_cancel(&app->drain_sul);
 	drop_partners(app);
+	cc_recorder_destroy(app->recorder);
 	cc_hub_destroy(app->hub);
 	/* The context closes every client connection; their CLOSED callbacks detach from bus. */
 	lws_context_destroy(app->lws);

@@ -25,6 +25,8 @@ void cc_app_stop(struct cc_app *app);
 /* For the HTTP and WebSocket handlers. */
 struct cc_bus *cc_app_bus(struct cc_app *app);
 struct cc_board *cc_app_board(struct cc_app *app);
+const struct cc_catalog *cc_app_catalog(struct cc_app *app);   /* NULL before the first load */
+struct cc_pgconn *cc_app_hub_conn(struct cc_app *app);
 bool cc_app_ready(struct cc_app *app, char *why, size_t len);
 json_t *cc_app_feeds_json(struct cc_app *app);
 char *cc_app_prometheus(struct cc_app *app);   /* malloc'd */

@@ -15,6 +15,11 @@ struct entry {
 	enum cc_status status;
 	char reason[256];
 	bool dirty;
+	int64_t recorded_ms;       /* observed_at of the last value sent to history */
+	double recorded_value;
+	char *feed_error;          /* the feed serving this metric is failing (NULL when not) */
+	char *rejected;            /* why the last row for this series was refused, until a good one */
+	int64_t rejected_ms;
 };
 
 struct partner_state {
@@ -73,8 +78,9 @@ static void rejudge(struct cc_board *b, struct entry *e, int64_t now_ms)
 {
 	struct partner_state *p = find_partner(b, e->partner);
 	char reason[sizeof e->reason];
+	const char *error = p && p->error ? p->error : e->feed_error;
 	enum cc_status s = cc_status_eval(e->def, e->has_value, e->value, e->observed_ms, now_ms,
-					  p ? p->error : NULL, reason, sizeof reason);
+					  error, reason, sizeof reason);
 
 	if (s != e->status || strcmp(reason, e->reason)) {
 		e->status = s;
@@ -106,6 +112,8 @@ static struct entry *add_entry(struct cc_board *b, const struct cc_metric_def *d
 
 static void free_entry(struct entry *e)
 {
+	free(e->feed_error);
+	free(e->rejected);
 	free(e->partner);
 	free(e->key);
 	free(e->site);
@@ -122,6 +130,8 @@ static void remove_entry_at(struct cc_board *b, size_t i)
 	r->partner = e->partner;
 	r->key = e->key;
 	r->site = e->site;
+	free(e->feed_error);
+	free(e->rejected);
 	free(e);
 	memmove(&b->entries[i], &b->entries[i + 1], (b->n_entries - i - 1) * sizeof *b->entries);
 	b->n_entries--;
@@ -183,11 +193,12 @@ void cc_board_set_catalog(struct cc_board *b, const struct cc_catalog *cat, int6
 
 enum cc_observe_result cc_board_observe(struct cc_board *b, const char *partner, const char *key,
 					const char *site, double value, int64_t observed_ms,
-					int64_t now_ms)
+					bool replay, int64_t now_ms, bool *record)
 {
 	const struct cc_metric_def *def;
 	struct entry *e;
 
+	*record = false;
 	if (!b->cat || !(def = cc_catalog_metric(b->cat, partner, key)))
 		return CC_OBS_UNKNOWN_METRIC;
 	e = find_entry(b, partner, key, site);
@@ -204,7 +215,24 @@ enum cc_observe_result cc_board_observe(struct cc_board *b, const char *partner,
 		}
 		e = add_entry(b, def, site);
 	} else if (e->has_value && observed_ms < e->observed_ms) {
+		*record = true;
 		return CC_OBS_OLDER;
+	} else if (e->has_value && observed_ms == e->observed_ms) {
+		if (replay && value == e->value)
+			return CC_OBS_OK;
+		return CC_OBS_DUPLICATE;
+	}
+	if (!e->recorded_ms || value != e->recorded_value ||
+	    observed_ms - e->recorded_ms >= CC_BOARD_RECORD_EVERY_MS) {
+		*record = true;
+		e->recorded_ms = observed_ms;
+		e->recorded_value = value;
+	}
+	if (e->rejected) {
+		free(e->rejected);
+		e->rejected = NULL;
+		e->dirty = true;
+		b->dirty = true;
 	}
 	if (!e->has_value || e->value != value || e->observed_ms != observed_ms) {
 		e->has_value = true;
@@ -215,6 +243,51 @@ enum cc_observe_result cc_board_observe(struct cc_board *b, const char *partner,
 	}
 	rejudge(b, e, now_ms);
 	return CC_OBS_OK;
+}
+
+static bool served_by_query_feed(const struct cc_catalog *cat, const char *partner,
+				 const char *key)
+{
+	for (size_t i = 0; cat && i < cat->n_feeds; i++)
+		if (cat->feeds[i].kind == CC_FEED_QUERY && !strcmp(cat->feeds[i].partner, partner) &&
+		    !strcmp(cat->feeds[i].metric, key))
+			return true;
+	return false;
+}
+
+void cc_board_feed_error(struct cc_board *b, const char *partner, const char *metric,
+			 const char *error, int64_t now_ms)
+{
+	for (size_t i = 0; i < b->n_entries; i++) {
+		struct entry *e = b->entries[i];
+		if (strcmp(e->partner, partner))
+			continue;
+		if (metric ? strcmp(e->key, metric) : served_by_query_feed(b->cat, partner, e->key))
+			continue;
+		if ((e->feed_error == NULL) == (error == NULL) &&
+		    (!error || !strcmp(e->feed_error, error)))
+			continue;
+		free(e->feed_error);
+		e->feed_error = error ? cc_xstrdup(error) : NULL;
+		rejudge(b, e, now_ms);
+	}
+}
+
+bool cc_board_mark_rejected(struct cc_board *b, const char *partner, const char *key,
+			    const char *site, const char *reason, int64_t at_ms)
+{
+	struct entry *e = find_entry(b, partner, key, site);
+
+	if (!e)
+		return false;
+	if (!e->rejected || strcmp(e->rejected, reason)) {
+		free(e->rejected);
+		e->rejected = cc_xstrdup(reason);
+	}
+	e->rejected_ms = at_ms;
+	e->dirty = true;
+	b->dirty = true;
+	return true;
 }
 
 void cc_board_partner_state(struct cc_board *b, const char *partner, const char *state,
@@ -279,6 +352,12 @@ static json_t *entry_json(const struct entry *e)
 	json_object_set_new(o, "status", json_string(cc_status_name(e->status)));
 	if (e->status == CC_STALE || e->status == CC_ERROR)
 		json_object_set_new(o, "reason", json_string(e->reason));
+	if (e->rejected) {
+		json_t *r = json_object();
+		json_object_set_new(r, "reason", json_string(e->rejected));
+		json_object_set_new(r, "at", json_time_or_null(true, e->rejected_ms));
+		json_object_set_new(o, "rejected", r);
+	}
 	return o;
 }
 

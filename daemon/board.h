@@ -21,16 +21,40 @@ void cc_board_destroy(struct cc_board *b);
  * longer defined are removed, metrics with no value get a placeholder entry for site "". */
 void cc_board_set_catalog(struct cc_board *b, const struct cc_catalog *cat, int64_t now_ms);
 
-enum cc_observe_result { CC_OBS_OK = 0, CC_OBS_UNKNOWN_METRIC, CC_OBS_OLDER };
+enum cc_observe_result {
+	CC_OBS_OK = 0,          /* shown */
+	CC_OBS_UNKNOWN_METRIC,  /* no such metric for this partner */
+	CC_OBS_OLDER,           /* older than the value shown: late data, history only */
+	CC_OBS_DUPLICATE,       /* same observed_at as the value shown: refused */
+};
 
-/* A good value for a defined metric. Values older than the one held are ignored (OLDER). */
+/* How often an unchanged value is still written to history, so a flat line has points. */
+#define CC_BOARD_RECORD_EVERY_MS 60000
+
+/*
+ * A good value for a defined metric. replay marks rows re-read by a feed's first load, which may
+ * be exactly the value shown already and are then not duplicates. *record says whether the value
+ * belongs in history: it changed, or the last recorded point of its series is a minute old, or it
+ * is late data.
+ */
 enum cc_observe_result cc_board_observe(struct cc_board *b, const char *partner, const char *key,
 					const char *site, double value, int64_t observed_ms,
-					int64_t now_ms);
+					bool replay, int64_t now_ms, bool *record);
+
+/* A row for this series was refused: the value shown stays, marked with why until the next
+ * good one. Returns false when there is no such series on the board. */
+bool cc_board_mark_rejected(struct cc_board *b, const char *partner, const char *key,
+			    const char *site, const char *reason, int64_t at_ms);
 
 /* A partner's feed state; error non-NULL turns its metrics to status error with that reason. */
 void cc_board_partner_state(struct cc_board *b, const char *partner, const char *state,
 			    const char *reason, const char *error, int64_t now_ms);
+
+/* A feed's query is failing (error) or works again (NULL): turns the metrics it serves to error.
+ * metric names a query feed's metric; NULL means an observation feed, which serves every metric
+ * of the partner that no query feed computes. */
+void cc_board_feed_error(struct cc_board *b, const char *partner, const char *metric,
+			 const char *error, int64_t now_ms);
 
 /* Re-judge every entry (values go stale with time). */
 void cc_board_tick(struct cc_board *b, int64_t now_ms);

@@ -73,6 +73,8 @@ void cc_catalog_destroy(struct cc_catalog *cat)
 		free(cat->feeds[i].partner);
 		free(cat->feeds[i].relation);
 		free(cat->feeds[i].channel);
+		free(cat->feeds[i].metric);
+		free(cat->feeds[i].query);
 	}
 	for (size_t i = 0; i < cat->n_metrics; i++) {
 		struct cc_metric_def *m = &cat->metrics[i];

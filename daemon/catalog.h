@@ -18,11 +18,16 @@ struct cc_partner_def {
 	char *conninfo;
 };
 
+enum cc_feed_kind { CC_FEED_OBSERVATION = 0, CC_FEED_QUERY };
+
 struct cc_feed_def {
 	int id;
 	char *partner;
-	char *relation;            /* schema.table, validated by the hub's CHECK constraint */
-	char *channel;
+	enum cc_feed_kind kind;
+	char *relation;            /* observation: schema.table, checked by the hub's constraint */
+	char *channel;             /* observation: NOTIFY channel */
+	char *metric;              /* query: the metric the query computes */
+	char *query;               /* query: SQL returning (site text, value double precision) */
 	int poll_interval_ms;
 	int statement_timeout_ms;
 	int batch_limit;

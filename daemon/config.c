@@ -26,10 +26,12 @@ struct parse {
 	unsigned seen;
 };
 
-enum key_id { K_LISTEN_ADDRESS, K_LISTEN_PORT, K_HUB, K_WEB_ROOT, K_LOG_LEVEL, K_COUNT };
+enum key_id {
+	K_LISTEN_ADDRESS, K_LISTEN_PORT, K_HUB, K_WEB_ROOT, K_LOG_LEVEL, K_RETENTION, K_COUNT
+};
 
 static const char *const key_names[K_COUNT] = {
-	"listen_address", "listen_port", "hub", "web_root", "log_level",
+	"listen_address", "listen_port", "hub", "web_root", "log_level", "history_retention_days",
 };
 
 static int fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -84,7 +86,7 @@ static int set_key(struct parse *p, struct cc_config *cfg, const char *key, cons
 			break;
 	if (id == K_COUNT)
 		return fail(p, "unknown key '%s' (known keys: listen_address, listen_port, hub, "
-			       "web_root, log_level)", key);
+			       "web_root, log_level, history_retention_days)", key);
 	if (p->seen & (1u << id))
 		return fail(p, "key '%s' is set more than once", key);
 	p->seen |= 1u << id;
@@ -116,6 +118,17 @@ static int set_key(struct parse *p, struct cc_config *cfg, const char *key, cons
 			return fail(p, "web_root '%s' is not a directory", val);
 		cfg->web_root = cc_xstrdup(val);
 		return 0;
+	case K_RETENTION: {
+		char *end;
+		long n;
+		errno = 0;
+		n = strtol(val, &end, 10);
+		if (errno || end == val || *end || n < 1 || n > 36500)
+			return fail(p, "history_retention_days must be a whole number of days from 1 "
+				       "to 36500, not '%s'", val);
+		cfg->history_retention_days = (int)n;
+		return 0;
+	}
 	case K_LOG_LEVEL:
 		if (cc_log_level_parse(val, &cfg->log_level))
 			return fail(p, "log_level must be one of error, warn, info, debug, not '%s'", val);
@@ -132,6 +145,7 @@ struct cc_config *cc_config_parse(const char *name, const char *text, char *err,
 
 	cfg->listen_port = 8080;
 	cfg->log_level = CC_LOG_INFO;
+	cfg->history_retention_days = 400;
 
 	while ((line = strsep(&cursor, "\n"))) {
 		char *eq, *key, *val;

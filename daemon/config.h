@@ -12,6 +12,7 @@ struct cc_config {
 	char *hub;                 /* libpq conninfo of the hub database */
 	char *web_root;            /* directory served at / */
 	enum cc_log_level log_level;
+	int history_retention_days;
 };
 
 /* Parse FILE. On failure returns NULL and writes "FILE:LINE: message" into err. */

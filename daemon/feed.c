@@ -1,6 +1,8 @@
 #include "feed.h"
+#include "backoff.h"
 #include "log.h"
 #include "util.h"
+#include "watermark.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,19 +17,34 @@ struct cc_feed {
 	void *user;
 
 	struct cc_pgconn *pc;       /* NULL while the partner is disconnected */
-	char *sql_initial;
+	char *sql_initial;          /* observation feeds */
 	char *sql_poll;
 	char *sql_listen;
+	char *sql_max;
 
 	bool loaded;                /* first load done: watermark is meaningful */
 	bool in_flight;
+	bool verify;                /* check the table was not reset before resuming the watermark */
 	bool again;                 /* a NOTIFY or timer came while a poll was in flight */
-	int64_t watermark;
+	int64_t started_ms;         /* when the query in flight was sent */
+	struct cc_watermark *wm;
 	uint64_t rows, polls;
 	char *error;
 	int64_t last_ok_ms;
+	struct cc_backoff backoff;  /* for a failing query; the connection has its own */
 	lws_sorted_usec_list_t poll_sul;
 };
+
+const char *cc_feed_state_name(enum cc_feed_state s)
+{
+	switch (s) {
+	case CC_FEED_CONNECTING: return "connecting";
+	case CC_FEED_OK: return "ok";
+	case CC_FEED_FAILING: return "failing";
+	case CC_FEED_BACKOFF: return "backoff";
+	}
+	return "?";
+}
 
 static void poll_now(struct cc_feed *f);
 
@@ -88,27 +105,23 @@ static void build_sql(struct cc_feed *f)
 	f->sql_poll = cc_xasprintf(
 		"SELECT id, metric, site, value::text, "
 		"(extract(epoch FROM observed_at) * 1000)::bigint, NULL FROM %s "
-		"WHERE id > $1 ORDER BY id LIMIT %d",
-		rel, f->def.batch_limit);
+		"WHERE id > $1 ORDER BY id LIMIT $2::int",
+		rel);
 	f->sql_listen = cc_xasprintf("LISTEN %s", chan);
+	f->sql_max = cc_xasprintf("SELECT coalesce(max(id), 0) FROM %s", rel);
 	free(rel);
 	free(chan);
 }
+
 static void poll_fired(lws_sorted_usec_list_t *sul)
 {
 	struct cc_feed *f = lws_container_of(sul, struct cc_feed, poll_sul);
 	poll_now(f);
 }
 
-static void schedule_poll(struct cc_feed *f, int ms)
+static void schedule_poll(struct cc_feed *f, int64_t ms)
 {
 	lws_sul_schedule(f->ctx, 0, &f->poll_sul, poll_fired, (lws_usec_t)ms * 1000);
-}
-
-static void set_error(struct cc_feed *f, const char *err)
-{
-	free(f->error);
-	f->error = err ? cc_xstrdup(err) : NULL;
 }
 
 static bool parse_int64(const char *s, int64_t *out)
@@ -124,78 +137,178 @@ static bool parse_int64(const char *s, int64_t *out)
 	return true;
 }
 
+static void parse_value(struct cc_row *row, PGresult *res, int i, int col)
+{
+	char *end;
+
+	row->value_null = PQgetisnull(res, i, col);
+	row->value_text = row->value_null ? NULL : PQgetvalue(res, i, col);
+	if (!row->value_null) {
+		row->value = strtod(row->value_text, &end);
+		if (end == row->value_text || *end)
+			row->value_null = true;
+	}
+}
+
+/* A failing query: this feed only, retried with backoff; the connection stays up. */
+static void feed_failed(struct cc_feed *f, const char *err)
+{
+	int64_t delay = cc_backoff_next(&f->backoff);
+
+	if (!f->error || strcmp(f->error, err))
+		cc_warn("feed %d (%s %s): %s; retrying in %lld ms", f->def.id, f->def.partner,
+			f->def.kind == CC_FEED_QUERY ? f->def.metric : f->def.relation, err,
+			(long long)delay);
+	free(f->error);
+	f->error = cc_xstrdup(err);
+	f->verify = true;
+	if (f->ev.on_batch)
+		f->ev.on_batch(f, err, f->user);
+	schedule_poll(f, delay);
+}
+
+static void feed_succeeded(struct cc_feed *f, bool more)
+{
+	if (f->error)
+		cc_info("feed %d (%s): recovered", f->def.id, f->def.partner);
+	f->loaded = true;
+	free(f->error);
+	f->error = NULL;
+	cc_backoff_reset(&f->backoff);
+	f->last_ok_ms = cc_now_ms();
+	if (f->ev.on_batch)
+		f->ev.on_batch(f, NULL, f->user);
+	if (f->def.kind == CC_FEED_OBSERVATION && (more || f->again)) {
+		f->again = false;
+		poll_now(f);
+	} else {
+		f->again = false;
+		schedule_poll(f, f->def.poll_interval_ms);
+	}
+}
+
+/* Returns whether there may be more rows to read right away. */
+static bool observation_rows(struct cc_feed *f, PGresult *res)
+{
+	int nrows = PQntuples(res), fresh = 0;
+	bool replay = !f->loaded;
+	int64_t now = cc_now_ms(), skipped;
+
+	if (replay) {
+		int64_t max_id = 0;
+		if (nrows && !PQgetisnull(res, 0, 5))
+			parse_int64(PQgetvalue(res, 0, 5), &max_id);
+		cc_watermark_reset(f->wm, max_id);
+	}
+	for (int i = 0; i < nrows; i++) {
+		struct cc_row row;
+
+		memset(&row, 0, sizeof row);
+		if (!parse_int64(PQgetvalue(res, i, 0), &row.id) ||
+		    !parse_int64(PQgetvalue(res, i, 4), &row.observed_ms))
+			continue;
+		if (!replay) {
+			if (cc_watermark_done(f->wm, row.id))
+				continue;  /* read before a lower id that committed late */
+			cc_watermark_add(f->wm, row.id, now);
+		}
+		row.metric = PQgetvalue(res, i, 1);
+		row.site = PQgetvalue(res, i, 2);
+		row.replay = replay;
+		parse_value(&row, res, i, 3);
+		f->rows++;
+		fresh++;
+		if (f->ev.on_row)
+			f->ev.on_row(f, &row, f->user);
+	}
+	skipped = cc_watermark_settle(f->wm, now);
+	if (skipped)
+		cc_warn("feed %d (%s %s): %lld ids never became visible within %d s (rolled back, or a "
+			"sequence jump) and are no longer waited for", f->def.id, f->def.partner,
+			f->def.relation, (long long)skipped, CC_FEED_GAP_WAIT_MS / 1000);
+	return !replay && fresh > 0 && nrows >= f->def.batch_limit;
+}
+
+static void query_rows(struct cc_feed *f, PGresult *res)
+{
+	int nrows = PQntuples(res);
+
+	for (int i = 0; i < nrows; i++) {
+		struct cc_row row;
+
+		memset(&row, 0, sizeof row);
+		row.metric = f->def.metric;
+		row.site = PQgetisnull(res, i, 0) ? "" : PQgetvalue(res, i, 0);
+		row.observed_ms = f->started_ms;
+		parse_value(&row, res, i, 1);
+		f->rows++;
+		if (f->ev.on_row)
+			f->ev.on_row(f, &row, f->user);
+	}
+}
+
 static void result_cb(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
 {
 	struct cc_feed *f = arg;
-	int nrows;
+	int want = f->def.kind == CC_FEED_QUERY ? 2 : 6;
+	char msg[160];
 
 	(void)pc;
 	f->in_flight = false;
 	f->polls++;
 	if (err) {
-		/* A dropped connection is reported by the partner; a failing query is ours to say. */
-		if (res) {
-			cc_warn("feed %d (%s %s): %s", f->def.id, f->def.partner, f->def.relation, err);
-			set_error(f, err);
-			if (f->ev.on_batch)
-				f->ev.on_batch(f, err, f->user);
-			schedule_poll(f, f->def.poll_interval_ms);
-		}
+		/* A dropped connection (no res) is the partner's to report; a failing query ours. */
+		if (res)
+			feed_failed(f, err);
 		return;
 	}
-	if (PQnfields(res) != 6) {
-		set_error(f, "feed query returned an unexpected shape");
-		if (f->ev.on_batch)
-			f->ev.on_batch(f, f->error, f->user);
-		schedule_poll(f, f->def.poll_interval_ms);
+	if (PQnfields(res) != want) {
+		snprintf(msg, sizeof msg,
+			 "query returned %d columns; a query feed must return (site text, value "
+			 "double precision)", PQnfields(res));
+		feed_failed(f, msg);
 		return;
 	}
-	nrows = PQntuples(res);
-	for (int i = 0; i < nrows; i++) {
-		struct cc_row row;
-		char *end;
-
-		if (!f->loaded && !PQgetisnull(res, i, 5)) {
-			int64_t max_id;
-			if (parse_int64(PQgetvalue(res, i, 5), &max_id) && max_id > f->watermark)
-				f->watermark = max_id;
-		}
-		memset(&row, 0, sizeof row);
-		if (!parse_int64(PQgetvalue(res, i, 0), &row.id) ||
-		    !parse_int64(PQgetvalue(res, i, 4), &row.observed_ms))
-			continue;
-		row.metric = PQgetvalue(res, i, 1);
-		row.site = PQgetvalue(res, i, 2);
-		row.value_null = PQgetisnull(res, i, 3);
-		if (!row.value_null) {
-			const char *v = PQgetvalue(res, i, 3);
-			row.value = strtod(v, &end);
-			if (end == v || *end)
-				row.value_null = true;
-		}
-		if (f->loaded && row.id > f->watermark)
-			f->watermark = row.id;
-		f->rows++;
-		if (f->ev.on_row)
-			f->ev.on_row(f, &row, f->user);
-	}
-	f->loaded = true;
-	set_error(f, NULL);
-	f->last_ok_ms = cc_now_ms();
-	if (f->ev.on_batch)
-		f->ev.on_batch(f, NULL, f->user);
-	if (nrows >= f->def.batch_limit || f->again) {
-		f->again = false;
-		poll_now(f);
+	if (f->def.kind == CC_FEED_QUERY) {
+		query_rows(f, res);
+		feed_succeeded(f, false);
 	} else {
-		schedule_poll(f, f->def.poll_interval_ms);
+		feed_succeeded(f, observation_rows(f, res));
 	}
+}
+
+/* After a failure or a reconnect the table may have been dropped and recreated, or restored
+ * from a backup, with ids starting again below our watermark: rows above it would never come.
+ * Seeing max(id) below the watermark, start again with a first load. */
+static void verify_cb(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
+{
+	struct cc_feed *f = arg;
+	int64_t max_id;
+
+	(void)pc;
+	f->in_flight = false;
+	if (err) {
+		if (res)
+			feed_failed(f, err);
+		return;
+	}
+	f->verify = false;
+	if (PQntuples(res) == 1 && parse_int64(PQgetvalue(res, 0, 0), &max_id) &&
+	    max_id < cc_watermark_high(f->wm)) {
+		cc_warn("feed %d (%s %s): highest id %lld is below the watermark %lld: the table was "
+			"reset; loading it afresh", f->def.id, f->def.partner, f->def.relation,
+			(long long)max_id, (long long)cc_watermark_high(f->wm));
+		f->loaded = false;
+		cc_watermark_reset(f->wm, 0);
+	}
+	poll_now(f);
 }
 
 static void poll_now(struct cc_feed *f)
 {
-	char wm[32];
-	const char *params[1] = { wm };
+	char wm[32], limit[32];
+	const char *params[2] = { wm, limit };
+	int rc;
 
 	if (!f->pc || cc_pgconn_state(f->pc) != CC_PG_READY)
 		return;
@@ -205,13 +318,21 @@ static void poll_now(struct cc_feed *f)
 	}
 	lws_sul_cancel(&f->poll_sul);
 	f->in_flight = true;
-	if (!f->loaded) {
-		if (cc_pgconn_query(f->pc, f->sql_initial, 0, NULL, result_cb, f))
-			f->in_flight = false;
-		return;
+	f->started_ms = cc_now_ms();
+	if (f->def.kind == CC_FEED_QUERY) {
+		rc = cc_pgconn_query(f->pc, f->def.query, 0, NULL, result_cb, f);
+	} else if (f->loaded && f->verify) {
+		rc = cc_pgconn_query(f->pc, f->sql_max, 0, NULL, verify_cb, f);
+	} else if (!f->loaded) {
+		rc = cc_pgconn_query(f->pc, f->sql_initial, 0, NULL, result_cb, f);
+	} else {
+		/* rows already read above a hole come back too: make room for them in the batch */
+		snprintf(wm, sizeof wm, "%" PRId64, cc_watermark_low(f->wm));
+		snprintf(limit, sizeof limit, "%zu",
+			 (size_t)f->def.batch_limit + cc_watermark_pending(f->wm));
+		rc = cc_pgconn_query(f->pc, f->sql_poll, 2, params, result_cb, f);
 	}
-	snprintf(wm, sizeof wm, "%" PRId64, f->watermark);
-	if (cc_pgconn_query(f->pc, f->sql_poll, 1, params, result_cb, f))
+	if (rc)
 		f->in_flight = false;
 }
 
@@ -225,19 +346,28 @@ static void listen_cb(struct cc_pgconn *pc, PGresult *res, const char *err, void
 			f->def.partner, err);
 }
 
+static char *dup_or_null(const char *s) { return s ? cc_xstrdup(s) : NULL; }
+
 struct cc_feed *cc_feed_create(struct lws_context *ctx, const struct cc_feed_def *def,
 			       const struct cc_feed_events *ev, void *user)
 {
 	struct cc_feed *f = cc_xcalloc(1, sizeof *f);
+	int64_t max_backoff = def->poll_interval_ms > 60000 ? def->poll_interval_ms : 60000;
 
 	f->ctx = ctx;
 	f->def = *def;
 	f->def.partner = cc_xstrdup(def->partner);
-	f->def.relation = cc_xstrdup(def->relation);
-	f->def.channel = cc_xstrdup(def->channel);
+	f->def.relation = dup_or_null(def->relation);
+	f->def.channel = dup_or_null(def->channel);
+	f->def.metric = dup_or_null(def->metric);
+	f->def.query = dup_or_null(def->query);
 	f->ev = *ev;
 	f->user = user;
-	build_sql(f);
+	f->wm = cc_watermark_create(CC_FEED_GAP_WAIT_MS, CC_FEED_MAX_PENDING_IDS);
+	cc_backoff_init(&f->backoff, 1000, max_backoff,
+			(uint64_t)(uintptr_t)f ^ (uint64_t)cc_mono_ms() ^ (uint64_t)def->id);
+	if (f->def.kind == CC_FEED_OBSERVATION)
+		build_sql(f);
 	return f;
 }
 
@@ -246,7 +376,9 @@ void cc_feed_attach(struct cc_feed *f, struct cc_pgconn *pc)
 	f->pc = pc;
 	f->in_flight = false;
 	f->again = false;
-	cc_pgconn_query(pc, f->sql_listen, 0, NULL, listen_cb, f);
+	f->verify = true;
+	if (f->def.kind == CC_FEED_OBSERVATION)
+		cc_pgconn_query(pc, f->sql_listen, 0, NULL, listen_cb, f);
 	poll_now(f);
 }
 
@@ -260,12 +392,21 @@ void cc_feed_detach(struct cc_feed *f)
 
 void cc_feed_notify(struct cc_feed *f, const char *channel)
 {
-	if (!strcmp(channel, f->def.channel))
+	if (f->def.kind == CC_FEED_OBSERVATION && !strcmp(channel, f->def.channel))
 		poll_now(f);
 }
 
+enum cc_feed_state cc_feed_state(const struct cc_feed *f)
+{
+	/* the connection's own states (connecting, backoff) are the partner's to add */
+	if (f->error)
+		return CC_FEED_FAILING;
+	return f->loaded ? CC_FEED_OK : CC_FEED_CONNECTING;
+}
+
 const struct cc_feed_def *cc_feed_def(const struct cc_feed *f) { return &f->def; }
-int64_t cc_feed_watermark(const struct cc_feed *f) { return f->watermark; }
+int64_t cc_feed_watermark(const struct cc_feed *f) { return cc_watermark_high(f->wm); }
+const struct cc_watermark *cc_feed_position(const struct cc_feed *f) { return f->wm; }
 uint64_t cc_feed_rows(const struct cc_feed *f) { return f->rows; }
 uint64_t cc_feed_polls(const struct cc_feed *f) { return f->polls; }
 bool cc_feed_loaded(const struct cc_feed *f) { return f->loaded; }
@@ -280,9 +421,13 @@ void cc_feed_destroy(struct cc_feed *f)
 	free(f->def.partner);
 	free(f->def.relation);
 	free(f->def.channel);
+	free(f->def.metric);
+	free(f->def.query);
 	free(f->sql_initial);
 	free(f->sql_poll);
 	free(f->sql_listen);
+	free(f->sql_max);
 	free(f->error);
+	cc_watermark_destroy(f->wm);
 	free(f);
 }

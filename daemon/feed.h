@@ -1,11 +1,17 @@
 /*
- * An observation feed: an append-only table in a partner database read by watermark.
+ * A feed: where values come from in a partner database (design.md section 3).
  *
- * On (re)connect it LISTENs on the feed's channel. The first load takes the latest row per
- * (metric, site) and the table's highest id; after that only rows above the watermark are read,
- * in id order, at most batch_limit at a time, on NOTIFY and on every poll interval. Reconnecting
- * resumes from the watermark, so rows written while commcell could not see the partner are read
- * in order, not lost.
+ * Observation feed: an append-only table read by watermark. On (re)connect it LISTENs on the
+ * feed's channel. The first load takes the latest row per (metric, site) and the table's highest
+ * id; after that only rows above the watermark are read, in id order, at most batch_limit at a
+ * time, on NOTIFY and on every poll interval. Reconnecting resumes from the watermark, so rows
+ * written while commcell could not see the partner are read in order, not lost.
+ *
+ * Query feed: a read-only query over the partner's operational tables, run every poll interval,
+ * returning (site, value) rows of one metric, observed when the query started.
+ *
+ * A failing query (missing table, revoked grant, statement timeout) makes only this feed
+ * "failing" and is retried with exponential backoff and jitter.
  */
 #ifndef CC_FEED_H
 #define CC_FEED_H
@@ -17,16 +23,26 @@
 #include <stdint.h>
 
 struct cc_feed;
+struct cc_watermark;
 
-/* One row as read; value_ok is false for NULL or unparseable values. */
+/* How long a hole in the ids is waited for, and how many ids read above holes are remembered. */
+#define CC_FEED_GAP_WAIT_MS 30000
+#define CC_FEED_MAX_PENDING_IDS 100000
+
+/* One row as read. value_null is set for NULL or text that is not a number. */
 struct cc_row {
-	int64_t id;
+	int64_t id;                /* the partner's id; 0 for query feeds */
 	const char *metric;
 	const char *site;
+	const char *value_text;    /* as received, NULL for SQL NULL */
 	bool value_null;
 	double value;              /* may be non-finite: the receiver judges */
 	int64_t observed_ms;
+	bool replay;               /* re-read by a first load: may equal what is shown already */
 };
+
+enum cc_feed_state { CC_FEED_CONNECTING, CC_FEED_OK, CC_FEED_FAILING, CC_FEED_BACKOFF };
+const char *cc_feed_state_name(enum cc_feed_state s);
 
 struct cc_feed_events {
 	void (*on_row)(struct cc_feed *f, const struct cc_row *row, void *user);
@@ -46,7 +62,10 @@ void cc_feed_detach(struct cc_feed *f);
 void cc_feed_notify(struct cc_feed *f, const char *channel);
 
 const struct cc_feed_def *cc_feed_def(const struct cc_feed *f);
+/* The feed's own state: the connection's, or failing/backoff when its query fails. */
+enum cc_feed_state cc_feed_state(const struct cc_feed *f);
 int64_t cc_feed_watermark(const struct cc_feed *f);
+const struct cc_watermark *cc_feed_position(const struct cc_feed *f);
 uint64_t cc_feed_rows(const struct cc_feed *f);
 uint64_t cc_feed_polls(const struct cc_feed *f);
 bool cc_feed_loaded(const struct cc_feed *f);

@@ -1,4 +1,5 @@
 #include "httpd.h"
+#include "api.h"
 #include "app.h"
 #include "log.h"
 #include "pgconn.h"
@@ -11,9 +12,19 @@
 
 #define CC_WS_MAX_MESSAGE 4096
 
+/* An answer that comes later (from a hub query). The HTTP connection may be gone by then:
+ * wsi is cleared when it closes, and whoever finishes last frees the request. */
+struct pending {
+	struct lws *wsi;
+	unsigned status;
+	char *body;
+	bool ready;
+};
+
 struct http_pss {
 	char *body;
 	size_t len, sent;
+	struct pending *pending;
 };
 
 struct ws_pss {
@@ -58,6 +69,59 @@ static int respond_json(struct lws *wsi, struct http_pss *pss, unsigned status, 
 	return respond(wsi, pss, status, "application/json", text, strlen(text));
 }
 
+static void api_done(void *arg, unsigned status, json_t *body)
+{
+	struct pending *pd = arg;
+
+	if (!pd->wsi) {
+		json_decref(body);
+		free(pd);
+		return;
+	}
+	pd->status = status;
+	pd->body = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(body);
+	pd->ready = true;
+	lws_callback_on_writable(pd->wsi);
+}
+
+static const char *urlarg(struct lws *wsi, const char *name, char *buf, int len)
+{
+	/* lws_get_urlarg_by_name wants "name=" and returns the value after it */
+	char key[32];
+
+	snprintf(key, sizeof key, "%s=", name);
+	return lws_get_urlarg_by_name(wsi, key, buf, len);
+}
+
+static int start_api(struct lws *wsi, struct http_pss *pss, const char *uri)
+{
+	struct cc_app *app = app_of(wsi);
+	char b[7][256];
+	struct cc_api_args args = {
+		.partner = urlarg(wsi, "partner", b[0], sizeof b[0]),
+		.metric = urlarg(wsi, "metric", b[1], sizeof b[1]),
+		.site = urlarg(wsi, "site", b[2], sizeof b[2]),
+		.from = urlarg(wsi, "from", b[3], sizeof b[3]),
+		.to = urlarg(wsi, "to", b[4], sizeof b[4]),
+		.step = urlarg(wsi, "step", b[5], sizeof b[5]),
+		.limit = urlarg(wsi, "limit", b[6], sizeof b[6]),
+	};
+	struct pending *pd = cc_xcalloc(1, sizeof *pd);
+	json_t *body = NULL;
+	unsigned status;
+
+	pd->wsi = wsi;
+	status = cc_api_start(uri, &args, cc_app_catalog(app), cc_app_hub_conn(app), api_done, pd,
+			      &body);
+	if (status) {
+		free(pd);
+		return respond_json(wsi, pss, status, body);
+	}
+	pss->pending = pd;
+	return 0;
+}
+
 static int handle_http(struct lws *wsi, struct http_pss *pss, const char *path)
 {
 	struct cc_app *app = app_of(wsi);
@@ -85,6 +149,8 @@ static int handle_http(struct lws *wsi, struct http_pss *pss, const char *path)
 	}
 	if (!strcmp(uri, "/api/feeds"))
 		return respond_json(wsi, pss, 200, cc_app_feeds_json(app));
+	if (!strcmp(uri, "/api/history") || !strcmp(uri, "/api/quarantine"))
+		return start_api(wsi, pss, uri);
 	return respond_json(wsi, pss, 404,
 			    json_pack("{s:s,s:s}", "error", "not found", "path", uri));
 }
@@ -124,12 +190,30 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_HTTP:
 		return handle_http(wsi, pss, in);
 	case LWS_CALLBACK_HTTP_WRITEABLE:
+		if (pss->pending && pss->pending->ready) {
+			struct pending *pd = pss->pending;
+			char *body = pd->body ? pd->body : cc_xstrdup("{}");
+			unsigned status = pd->status;
+			pss->pending = NULL;
+			free(pd);
+			return respond(wsi, pss, status, "application/json", body, strlen(body));
+		}
 		return write_body(wsi, pss);
 	case LWS_CALLBACK_CLOSED_HTTP:
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (pss) {
 			free(pss->body);
 			pss->body = NULL;
+			if (pss->pending) {
+				/* the answer may still come: let api_done free it */
+				if (pss->pending->ready) {
+					free(pss->pending->body);
+					free(pss->pending);
+				} else {
+					pss->pending->wsi = NULL;
+				}
+				pss->pending = NULL;
+			}
 		}
 		break;
 	default:

@@ -11,7 +11,7 @@ static const char *const step_sql[] = {
 	"SELECT key, label, position FROM commcell.stage ORDER BY position",
 	"SELECT name, label, conninfo FROM commcell.partner WHERE enabled ORDER BY name",
 	"SELECT f.id, f.partner, f.relation, f.channel, f.poll_interval_ms, "
-	"f.statement_timeout_ms, f.batch_limit FROM commcell.feed f "
+	"f.statement_timeout_ms, f.batch_limit, f.kind, f.metric, f.query FROM commcell.feed f "
 	"JOIN commcell.partner p ON p.name = f.partner "
 	"WHERE f.enabled AND p.enabled ORDER BY f.id",
 	"SELECT m.partner, m.key, m.label, m.unit, m.stage, m.higher_is_better, m.amber, m.red, "
@@ -76,6 +76,10 @@ static void fill(struct cc_catalog *cat, enum step step, PGresult *res)
 			f->poll_interval_ms = atoi(PQgetvalue(res, i, 4));
 			f->statement_timeout_ms = atoi(PQgetvalue(res, i, 5));
 			f->batch_limit = atoi(PQgetvalue(res, i, 6));
+			f->kind = strcmp(PQgetvalue(res, i, 7), "query") ? CC_FEED_OBSERVATION
+								: CC_FEED_QUERY;
+			f->metric = PQgetisnull(res, i, 8) ? NULL : dup_value(res, i, 8);
+			f->query = PQgetisnull(res, i, 9) ? NULL : dup_value(res, i, 9);
 			break;
 		}
 		case STEP_METRICS: {
@@ -232,6 +236,7 @@ struct cc_hub *cc_hub_create(const struct cc_loop *loop, const char *conninfo,
 
 void cc_hub_start(struct cc_hub *h) { cc_pgconn_start(h->pc); }
 bool cc_hub_up(const struct cc_hub *h) { return h->up; }
+struct cc_pgconn *cc_hub_conn(struct cc_hub *h) { return h->pc; }
 const char *cc_hub_error(const struct cc_hub *h) { return h->error; }
 
 void cc_hub_destroy(struct cc_hub *h)

@@ -26,6 +26,8 @@ void cc_hub_destroy(struct cc_hub *h);
 void cc_hub_start(struct cc_hub *h);
 
 bool cc_hub_up(const struct cc_hub *h);
+/* The hub connection, for other writers and readers of the hub (recorder, API queries). */
+struct cc_pgconn *cc_hub_conn(struct cc_hub *h);
 const char *cc_hub_error(const struct cc_hub *h);   /* "" when none */
 
 #endif

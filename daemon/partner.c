@@ -1,6 +1,7 @@
 #include "partner.h"
 #include "log.h"
 #include "util.h"
+#include "watermark.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,9 +75,9 @@ static void update(struct cc_partner *p)
 		set_state(p, "connecting", *p->error ? "reconnecting" : "", p->error);
 		break;
 	case CC_PG_READY:
+		/* a failing feed marks only the metrics it serves (see cc_partner_feed) */
 		if (feed_err) {
-			snprintf(error, sizeof error, "feed query failing: %s", feed_err);
-			set_state(p, "failing", feed_err, error);
+			set_state(p, "failing", feed_err, all_loaded ? "" : p->error);
 		} else if (all_loaded) {
 			set_state(p, "ok", "", "");
 		} else {
@@ -129,9 +130,8 @@ static void feed_row(struct cc_feed *f, const struct cc_row *row, void *user)
 {
 	struct cc_partner *p = user;
 
-	(void)f;
 	if (p->ev.on_row)
-		p->ev.on_row(p, row, p->user);
+		p->ev.on_row(p, cc_feed_def(f), row, p->user);
 }
 
 static void feed_batch(struct cc_feed *f, const char *error, void *user)
@@ -169,6 +169,7 @@ struct cc_partner *cc_partner_create(const struct cc_loop *loop, const struct cc
 
 	/* The connection's statement timeout is the longest any of its feeds allows. */
 	opts.statement_timeout_ms = 5000;
+	opts.read_only = true;
 	for (size_t i = 0; i < cat->n_feeds; i++) {
 		const struct cc_feed_def *fd = &cat->feeds[i];
 		if (strcmp(fd->partner, def->name))
@@ -185,6 +186,38 @@ struct cc_partner *cc_partner_create(const struct cc_loop *loop, const struct cc
 	return p;
 }
 
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool feed_eq(const struct cc_feed_def *a, const struct cc_feed_def *b)
+{
+	return a->id == b->id && a->kind == b->kind && str_eq(a->relation, b->relation) &&
+	       str_eq(a->channel, b->channel) && str_eq(a->metric, b->metric) &&
+	       str_eq(a->query, b->query) && a->poll_interval_ms == b->poll_interval_ms &&
+	       a->statement_timeout_ms == b->statement_timeout_ms &&
+	       a->batch_limit == b->batch_limit;
+}
+
+bool cc_partner_same(const struct cc_partner *p, const struct cc_partner_def *def,
+		     const struct cc_catalog *cat)
+{
+	size_t n = 0;
+
+	if (strcmp(p->name, def->name) || strcmp(p->label, def->label) ||
+	    strcmp(p->conninfo, def->conninfo))
+		return false;
+	for (size_t i = 0; i < cat->n_feeds; i++) {
+		if (strcmp(cat->feeds[i].partner, def->name))
+			continue;
+		if (n >= p->n_feeds || !feed_eq(cc_feed_def(p->feeds[n]), &cat->feeds[i]))
+			return false;
+		n++;
+	}
+	return n == p->n_feeds;
+}
+
 void cc_partner_start(struct cc_partner *p) { cc_pgconn_start(p->pc); }
 
 const char *cc_partner_name(const struct cc_partner *p) { return p->name; }
@@ -192,6 +225,8 @@ const char *cc_partner_conninfo(const struct cc_partner *p) { return p->conninfo
 const char *cc_partner_state(const struct cc_partner *p) { return p->state; }
 const char *cc_partner_reason(const struct cc_partner *p) { return p->reason; }
 const char *cc_partner_error(const struct cc_partner *p) { return *p->error ? p->error : NULL; }
+size_t cc_partner_feed_count(const struct cc_partner *p) { return p->n_feeds; }
+const struct cc_feed *cc_partner_feed(const struct cc_partner *p, size_t i) { return p->feeds[i]; }
 bool cc_partner_settled(const struct cc_partner *p) { return p->settled; }
 
 uint64_t cc_partner_rows(const struct cc_partner *p)
@@ -226,11 +261,28 @@ json_t *cc_partner_json(const struct cc_partner *p)
 		const struct cc_feed *f = p->feeds[i];
 		const struct cc_feed_def *d = cc_feed_def(f);
 		json_t *fo = json_object();
+		enum cc_pg_state cs = cc_pgconn_state(p->pc);
+		const char *state = cs == CC_PG_BACKOFF ? "backoff"
+				    : cs == CC_PG_READY ? cc_feed_state_name(cc_feed_state(f))
+							: "connecting";
 		json_object_set_new(fo, "id", json_integer(d->id));
-		json_object_set_new(fo, "kind", json_string("observation"));
-		json_object_set_new(fo, "relation", json_string(d->relation));
+		json_object_set_new(fo, "state", json_string(state));
+		if (d->kind == CC_FEED_QUERY) {
+			json_object_set_new(fo, "kind", json_string("query"));
+			json_object_set_new(fo, "metric", json_string(d->metric));
+		} else {
+			json_object_set_new(fo, "kind", json_string("observation"));
+			json_object_set_new(fo, "relation", json_string(d->relation));
+		}
 		json_object_set_new(fo, "poll_interval_ms", json_integer(d->poll_interval_ms));
-		json_object_set_new(fo, "watermark", json_integer(cc_feed_watermark(f)));
+		if (d->kind == CC_FEED_OBSERVATION) {
+			const struct cc_watermark *w = cc_feed_position(f);
+			json_object_set_new(fo, "watermark", json_integer(cc_feed_watermark(f)));
+			json_object_set_new(fo, "ids_read_above_gaps",
+					    json_integer((json_int_t)cc_watermark_pending(w)));
+			json_object_set_new(fo, "ids_given_up",
+					    json_integer(cc_watermark_given_up(w)));
+		}
 		json_object_set_new(fo, "rows_read", json_integer((json_int_t)cc_feed_rows(f)));
 		json_object_set_new(fo, "polls", json_integer((json_int_t)cc_feed_polls(f)));
 		json_object_set_new(fo, "error",

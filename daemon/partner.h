@@ -15,7 +15,8 @@
 struct cc_partner;
 
 struct cc_partner_events {
-	void (*on_row)(struct cc_partner *p, const struct cc_row *row, void *user);
+	void (*on_row)(struct cc_partner *p, const struct cc_feed_def *feed, const struct cc_row *row,
+		       void *user);
 	/* State changed or a batch of rows ended: time to judge and publish. */
 	void (*on_change)(struct cc_partner *p, void *user);
 };
@@ -24,6 +25,10 @@ struct cc_partner *cc_partner_create(const struct cc_loop *loop, const struct cc
 				     const struct cc_catalog *cat,
 				     const struct cc_partner_events *ev, void *user);
 void cc_partner_destroy(struct cc_partner *p);
+
+/* Would a partner built from def and cat be this one (same connection, same feeds)? */
+bool cc_partner_same(const struct cc_partner *p, const struct cc_partner_def *def,
+		     const struct cc_catalog *cat);
 void cc_partner_start(struct cc_partner *p);
 
 const char *cc_partner_name(const struct cc_partner *p);
@@ -33,6 +38,9 @@ const char *cc_partner_reason(const struct cc_partner *p);   /* "" when none */
 const char *cc_partner_error(const struct cc_partner *p);    /* NULL when healthy */
 /* Every feed has finished a first attempt, good or bad: counts for readiness. */
 bool cc_partner_settled(const struct cc_partner *p);
+
+size_t cc_partner_feed_count(const struct cc_partner *p);
+const struct cc_feed *cc_partner_feed(const struct cc_partner *p, size_t i);
 
 json_t *cc_partner_json(const struct cc_partner *p);
 uint64_t cc_partner_rows(const struct cc_partner *p);

@@ -229,6 +229,11 @@ static void connected(struct cc_pgconn *pc)
 		snprintf(sql, sizeof sql, "SET statement_timeout = %d", pc->opts.statement_timeout_ms);
 		cc_pgconn_query(pc, sql, 0, NULL, setup_done, NULL);
 	}
+	/* commcell never writes to a partner: make that the server's rule too, so a query feed
+	 * that tries to is refused rather than trusted */
+	if (pc->opts.read_only)
+		cc_pgconn_query(pc, "SET default_transaction_read_only = on", 0, NULL, setup_done,
+				NULL);
 	if (pc->ev.on_ready)
 		pc->ev.on_ready(pc, pc->user);
 }

@@ -43,6 +43,7 @@ typedef void (*cc_pg_result_cb)(struct cc_pgconn *pc, PGresult *res, const char 
 struct cc_pgconn_opts {
 	int connect_timeout_ms;
 	int statement_timeout_ms;     /* sent as SET on connect; 0: leave the server's */
+	bool read_only;               /* SET default_transaction_read_only on connect */
 	int query_grace_ms;           /* our own deadline = statement_timeout + grace */
 	int backoff_base_ms;
 	int backoff_max_ms;

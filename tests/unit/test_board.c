@@ -11,6 +11,13 @@
 static struct cc_catalog *cat;
 static struct cc_board *board;
 
+static enum cc_observe_result observe(struct cc_board *b, const char *partner, const char *key,
+				     const char *site, double value, int64_t observed, int64_t now)
+{
+	bool record;
+	return cc_board_observe(b, partner, key, site, value, observed, false, now, &record);
+}
+
 static void add_metric(const char *partner, const char *key, const char *stage, bool hib,
 		       double amber, double red)
 {
@@ -117,7 +124,7 @@ START_TEST(delta_carries_only_changes_with_next_seq)
 	json_t *o, *metrics, *e, *removed;
 
 	cc_msg_unref(cc_board_flush(board, NOW));  /* the catalog's own first delta: seq 1 */
-	ck_assert_int_eq(cc_board_observe(board, "acute", "ed.four_hour_performance", "NGH", 61.5,
+	ck_assert_int_eq(observe(board, "acute", "ed.four_hour_performance", "NGH", 61.5,
 					  NOW - 1000, NOW), CC_OBS_OK);
 	o = parse_msg(cc_board_flush(board, NOW));
 	ck_assert_str_eq(str(o, "type"), "delta");
@@ -146,11 +153,11 @@ START_TEST(statuses_follow_thresholds)
 	json_t *o;
 
 	cc_msg_unref(cc_board_flush(board, NOW));
-	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 93.0, NOW, NOW);
+	observe(board, "acute", "beds.ga_occupancy", "", 93.0, NOW, NOW);
 	o = parse_msg(cc_board_flush(board, NOW));
 	ck_assert_str_eq(str(json_array_get(json_object_get(o, "metrics"), 0), "status"), "amber");
 	json_decref(o);
-	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 96.0, NOW + 1, NOW + 1);
+	observe(board, "acute", "beds.ga_occupancy", "", 96.0, NOW + 1, NOW + 1);
 	o = parse_msg(cc_board_flush(board, NOW + 1));
 	ck_assert_str_eq(str(json_array_get(json_object_get(o, "metrics"), 0), "status"), "red");
 	json_decref(o);
@@ -159,14 +166,14 @@ END_TEST
 
 START_TEST(unknown_and_older_rows_are_refused)
 {
-	ck_assert_int_eq(cc_board_observe(board, "acute", "no.such.metric", "", 1, NOW, NOW),
+	ck_assert_int_eq(observe(board, "acute", "no.such.metric", "", 1, NOW, NOW),
 			 CC_OBS_UNKNOWN_METRIC);
 	/* a metric defined for another partner is unknown for this one */
-	ck_assert_int_eq(cc_board_observe(board, "acute", "amb.handover_over_60", "", 1, NOW, NOW),
+	ck_assert_int_eq(observe(board, "acute", "amb.handover_over_60", "", 1, NOW, NOW),
 			 CC_OBS_UNKNOWN_METRIC);
-	ck_assert_int_eq(cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW),
+	ck_assert_int_eq(observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW),
 			 CC_OBS_OK);
-	ck_assert_int_eq(cc_board_observe(board, "acute", "beds.ga_occupancy", "", 99, NOW - 5000,
+	ck_assert_int_eq(observe(board, "acute", "beds.ga_occupancy", "", 99, NOW - 5000,
 					  NOW), CC_OBS_OLDER);
 }
 END_TEST
@@ -175,8 +182,8 @@ START_TEST(partner_error_marks_only_its_metrics)
 {
 	json_t *o, *metrics, *partners;
 
-	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW);
-	cc_board_observe(board, "ambulance", "amb.handover_over_60", "", 0, NOW, NOW);
+	observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW);
+	observe(board, "ambulance", "amb.handover_over_60", "", 0, NOW, NOW);
 	cc_msg_unref(cc_board_flush(board, NOW));
 	cc_board_partner_state(board, "ambulance", "backoff", "connection refused",
 			       "partner database unreachable: connection refused", NOW);
@@ -205,7 +212,7 @@ START_TEST(values_go_stale_with_time)
 {
 	json_t *o;
 
-	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW);
+	observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW);
 	cc_msg_unref(cc_board_flush(board, NOW));
 	cc_board_tick(board, NOW + 600000);
 	ck_assert_ptr_null(cc_board_flush(board, NOW + 600000));
@@ -222,7 +229,7 @@ START_TEST(snapshot_is_encoded_once_per_change)
 	struct cc_msg *c;
 
 	ck_assert_ptr_eq(a, b);   /* same buffer for every client until something changes */
-	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW);
+	observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW);
 	cc_msg_unref(cc_board_flush(board, NOW));
 	c = cc_board_snapshot(board, NOW);
 	ck_assert_ptr_ne(a, c);
@@ -266,10 +273,70 @@ START_TEST(values_keep_their_digits)
 	json_t *o;
 
 	cc_msg_unref(cc_board_flush(board, NOW));
-	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 93.456789012345, NOW, NOW);
+	observe(board, "acute", "beds.ga_occupancy", "", 93.456789012345, NOW, NOW);
 	o = parse_msg(cc_board_flush(board, NOW));
 	ck_assert(json_real_value(json_object_get(json_array_get(json_object_get(o, "metrics"), 0),
 						  "value")) == 93.456789012345);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(duplicates_and_replays)
+{
+	bool record;
+
+	ck_assert_int_eq(cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, false,
+					  NOW, &record), CC_OBS_OK);
+	ck_assert(record);
+	/* the same row again from a first load after a reconnect is not a duplicate */
+	ck_assert_int_eq(cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, true,
+					  NOW, &record), CC_OBS_OK);
+	ck_assert(!record);
+	/* a second row with the same observed_at is, whatever its value */
+	ck_assert_int_eq(cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, false,
+					  NOW, &record), CC_OBS_DUPLICATE);
+	ck_assert_int_eq(cc_board_observe(board, "acute", "beds.ga_occupancy", "", 91, NOW, false,
+					  NOW, &record), CC_OBS_DUPLICATE);
+	/* late data is not shown but belongs in history */
+	ck_assert_int_eq(cc_board_observe(board, "acute", "beds.ga_occupancy", "", 80, NOW - 1, false,
+					  NOW, &record), CC_OBS_OLDER);
+	ck_assert(record);
+}
+END_TEST
+
+START_TEST(history_gets_changes_and_a_point_a_minute)
+{
+	bool record;
+
+	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, false, NOW, &record);
+	ck_assert(record);
+	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 90, NOW + 5000, false, NOW, &record);
+	ck_assert(!record);  /* unchanged, recorded 5 s ago */
+	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 91, NOW + 6000, false, NOW, &record);
+	ck_assert(record);   /* changed */
+	cc_board_observe(board, "acute", "beds.ga_occupancy", "", 91, NOW + 66000, false, NOW, &record);
+	ck_assert(record);   /* unchanged, but a minute since the last point */
+}
+END_TEST
+
+START_TEST(rejected_row_marks_the_value_until_a_good_one)
+{
+	json_t *o, *e;
+
+	observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW);
+	cc_msg_unref(cc_board_flush(board, NOW));
+	ck_assert(cc_board_mark_rejected(board, "acute", "beds.ga_occupancy", "", "null_value",
+					 NOW + 1000));
+	ck_assert(!cc_board_mark_rejected(board, "acute", "no.such", "", "null_value", NOW));
+	o = parse_msg(cc_board_flush(board, NOW + 1000));
+	e = json_array_get(json_object_get(o, "metrics"), 0);
+	ck_assert(json_real_value(json_object_get(e, "value")) == 90.0);
+	ck_assert_str_eq(str(json_object_get(e, "rejected"), "reason"), "null_value");
+	json_decref(o);
+	observe(board, "acute", "beds.ga_occupancy", "", 91, NOW + 2000, NOW + 2000);
+	o = parse_msg(cc_board_flush(board, NOW + 2000));
+	e = json_array_get(json_object_get(o, "metrics"), 0);
+	ck_assert_ptr_null(json_object_get(e, "rejected"));
 	json_decref(o);
 }
 END_TEST
@@ -303,6 +370,9 @@ int main(void)
 	tcase_add_test(tc, snapshot_is_encoded_once_per_change);
 	tcase_add_test(tc, catalog_reload_removes_vanished_metrics);
 	tcase_add_test(tc, values_keep_their_digits);
+	tcase_add_test(tc, duplicates_and_replays);
+	tcase_add_test(tc, history_gets_changes_and_a_point_a_minute);
+	tcase_add_test(tc, rejected_row_marks_the_value_until_a_good_one);
 	tcase_add_test(tc, message_refcount);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -1,0 +1,307 @@
+#include "api.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_POINTS 10000
+#define DEFAULT_RANGE_MS (24 * 3600 * 1000LL)
+
+struct call {
+	cc_api_done done;
+	void *req;
+	int kind;                   /* 0 history, 1 quarantine */
+	char *partner, *metric, *site;
+	int64_t from_ms, to_ms, step_s;
+};
+
+static json_t *error_body(const char *msg)
+{
+	return json_pack("{s:s}", "error", msg);
+}
+
+int cc_api_parse_time(const char *s, int64_t *epoch_ms)
+{
+	struct tm tm;
+	const char *p;
+	char *end;
+	int64_t ms = 0, offset_s = 0;
+	time_t secs;
+
+	if (!s || !*s)
+		return -1;
+	if (isdigit((unsigned char)s[0]) && !strchr(s, '-')) {
+		long long v;
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno || *end || v < 0)
+			return -1;
+		*epoch_ms = v;
+		return 0;
+	}
+	memset(&tm, 0, sizeof tm);
+	p = strptime(s, "%Y-%m-%dT%H:%M", &tm);
+	if (!p)
+		return -1;
+	if (*p == ':') {
+		p = strptime(p, ":%S", &tm);
+		if (!p)
+			return -1;
+		if (*p == '.') {
+			int digits = 0;
+			p++;
+			while (isdigit((unsigned char)*p)) {
+				if (digits < 3) {
+					ms = ms * 10 + (*p - '0');
+					digits++;
+				}
+				p++;
+			}
+			while (digits++ < 3)
+				ms *= 10;
+		}
+	}
+	if (*p == 'Z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int hh, mm;
+		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+			return -1;
+		offset_s = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
+		p += 6;
+	} else {
+		return -1;  /* a time without a zone is ambiguous across a clock change */
+	}
+	if (*p)
+		return -1;
+	secs = timegm(&tm);
+	*epoch_ms = ((int64_t)secs - offset_s) * 1000 + ms;
+	return 0;
+}
+
+static void free_call(struct call *c)
+{
+	free(c->partner);
+	free(c->metric);
+	free(c->site);
+	free(c);
+}
+
+static json_t *number_or_null(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? json_null()
+					  : json_real(strtod(PQgetvalue(res, row, col), NULL));
+}
+
+static void answered(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
+{
+	struct call *c = arg;
+	char iso[40];
+	json_t *body, *rows;
+
+	(void)pc;
+	if (err) {
+		c->done(c->req, res ? 500 : 503, error_body(err));
+		free_call(c);
+		return;
+	}
+	rows = json_array();
+	for (int i = 0; i < PQntuples(res); i++) {
+		json_t *o;
+		if (c->kind == 0) {
+			cc_format_iso(strtoll(PQgetvalue(res, i, 0), NULL, 10), iso, sizeof iso);
+			o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:I}", "t", iso, "avg",
+				      number_or_null(res, i, 1), "min", number_or_null(res, i, 2),
+				      "max", number_or_null(res, i, 3), "last",
+				      number_or_null(res, i, 4), "n",
+				      (json_int_t)strtoll(PQgetvalue(res, i, 5), NULL, 10));
+		} else {
+			o = json_object();
+			for (int col = 0; col < PQnfields(res); col++) {
+				const char *name = PQfname(res, col);
+				if (PQgetisnull(res, i, col))
+					json_object_set_new(o, name, json_null());
+				else if (!strcmp(name, "id") || !strcmp(name, "feed_id") ||
+					 !strcmp(name, "row_id"))
+					json_object_set_new(o, name,
+							    json_integer(strtoll(PQgetvalue(res, i, col),
+										 NULL, 10)));
+				else
+					json_object_set_new(o, name, json_string(PQgetvalue(res, i, col)));
+			}
+		}
+		json_array_append_new(rows, o);
+	}
+	if (c->kind == 0) {
+		body = json_object();
+		json_object_set_new(body, "partner", json_string(c->partner));
+		json_object_set_new(body, "metric", json_string(c->metric));
+		json_object_set_new(body, "site", json_string(c->site));
+		cc_format_iso(c->from_ms, iso, sizeof iso);
+		json_object_set_new(body, "from", json_string(iso));
+		cc_format_iso(c->to_ms, iso, sizeof iso);
+		json_object_set_new(body, "to", json_string(iso));
+		json_object_set_new(body, "step", json_integer(c->step_s));
+		json_object_set_new(body, "points", rows);
+	} else {
+		body = json_pack("{s:o}", "rows", rows);
+	}
+	c->done(c->req, 200, body);
+	free_call(c);
+}
+
+static unsigned history(const struct cc_api_args *a, const struct cc_catalog *cat,
+			struct cc_pgconn *hub, struct call *c, json_t **body)
+{
+	char p_from[32], p_to[32], p_step[32], msg[256];
+	const char *params[6];
+	const char *partner = a->partner;
+
+	if (!a->metric) {
+		*body = error_body("metric= is required");
+		return 400;
+	}
+	if (!partner) {
+		/* a metric key published by one partner only needs no partner= */
+		for (size_t i = 0; cat && i < cat->n_metrics; i++) {
+			if (strcmp(cat->metrics[i].key, a->metric))
+				continue;
+			if (partner) {
+				*body = error_body("several partners publish this metric: give partner=");
+				return 400;
+			}
+			partner = cat->metrics[i].partner;
+		}
+	}
+	if (!partner || !cat || !cc_catalog_metric(cat, partner, a->metric)) {
+		snprintf(msg, sizeof msg, "no metric '%.80s'%s%.40s is defined", a->metric,
+			 a->partner ? " for partner " : "", a->partner ? a->partner : "");
+		*body = error_body(msg);
+		return 404;
+	}
+	c->to_ms = cc_now_ms();
+	if (a->to && cc_api_parse_time(a->to, &c->to_ms)) {
+		*body = error_body("to= must be an ISO 8601 time with a zone (2026-11-26T20:00:00Z) "
+				   "or epoch milliseconds");
+		return 400;
+	}
+	c->from_ms = c->to_ms - DEFAULT_RANGE_MS;
+	if (a->from && cc_api_parse_time(a->from, &c->from_ms)) {
+		*body = error_body("from= must be an ISO 8601 time with a zone (2026-11-26T20:00:00Z) "
+				   "or epoch milliseconds");
+		return 400;
+	}
+	if (c->from_ms >= c->to_ms) {
+		*body = error_body("from= must be before to=");
+		return 400;
+	}
+	if (a->step) {
+		char *end;
+		errno = 0;
+		c->step_s = strtoll(a->step, &end, 10);
+		if (errno || *end || c->step_s < 1) {
+			*body = error_body("step= must be a whole number of seconds, at least 1");
+			return 400;
+		}
+	} else {
+		/* about 500 points across the range, never finer than a minute */
+		c->step_s = (c->to_ms - c->from_ms) / 1000 / 500;
+		if (c->step_s < 60)
+			c->step_s = 60;
+	}
+	if ((c->to_ms - c->from_ms) / 1000 / c->step_s > MAX_POINTS) {
+		snprintf(msg, sizeof msg, "that range and step give more than %d points: use a larger "
+			 "step= or a shorter range", MAX_POINTS);
+		*body = error_body(msg);
+		return 400;
+	}
+	c->partner = cc_xstrdup(partner);
+	c->metric = cc_xstrdup(a->metric);
+	c->site = cc_xstrdup(a->site ? a->site : "");
+	snprintf(p_from, sizeof p_from, "%" PRId64, c->from_ms);
+	snprintf(p_to, sizeof p_to, "%" PRId64, c->to_ms);
+	snprintf(p_step, sizeof p_step, "%" PRId64 " seconds", c->step_s);
+	params[0] = c->partner;
+	params[1] = c->metric;
+	params[2] = c->site;
+	params[3] = p_from;
+	params[4] = p_to;
+	params[5] = p_step;
+	/* date_bin buckets from a fixed origin so the same step gives the same buckets in every
+	 * request; the range bounds prune the daily partitions. */
+	if (cc_pgconn_query(hub,
+			    "SELECT (extract(epoch FROM b) * 1000)::bigint, avg(value), min(value), "
+			    "max(value), (array_agg(value ORDER BY observed_at DESC))[1], count(*) "
+			    "FROM (SELECT date_bin($6::interval, observed_at, "
+			    "TIMESTAMPTZ '2000-01-01 00:00:00+00') AS b, value, observed_at "
+			    "FROM commcell.history WHERE partner = $1 AND metric = $2 AND site = $3 "
+			    "AND observed_at >= to_timestamp($4::bigint / 1000.0) "
+			    "AND observed_at < to_timestamp($5::bigint / 1000.0)) s "
+			    "GROUP BY b ORDER BY b",
+			    6, params, answered, c)) {
+		*body = error_body("the hub database is not reachable right now");
+		return 503;
+	}
+	return 0;
+}
+
+static unsigned quarantine(const struct cc_api_args *a, struct cc_pgconn *hub, struct call *c,
+			   json_t **body)
+{
+	char limit[16];
+	const char *params[2];
+	long n = 100;
+
+	if (a->limit) {
+		char *end;
+		n = strtol(a->limit, &end, 10);
+		if (*end || n < 1 || n > 1000) {
+			*body = error_body("limit= must be from 1 to 1000");
+			return 400;
+		}
+	}
+	snprintf(limit, sizeof limit, "%ld", n);
+	params[0] = limit;
+	params[1] = a->partner;
+	if (cc_pgconn_query(hub,
+			    "SELECT id, partner, feed_id, row_id, metric, site, value, "
+			    "to_char(observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+			    "AS observed_at, reason, "
+			    "to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
+			    "AS received_at FROM commcell.quarantine "
+			    "WHERE $2::text IS NULL OR partner = $2 ORDER BY id DESC LIMIT $1::int",
+			    2, params, answered, c)) {
+		*body = error_body("the hub database is not reachable right now");
+		return 503;
+	}
+	return 0;
+}
+
+unsigned cc_api_start(const char *path, const struct cc_api_args *args,
+		      const struct cc_catalog *cat, struct cc_pgconn *hub, cc_api_done done,
+		      void *req, json_t **body)
+{
+	struct call *c = cc_xcalloc(1, sizeof *c);
+	unsigned status;
+
+	c->done = done;
+	c->req = req;
+	if (!strcmp(path, "/api/history")) {
+		c->kind = 0;
+		status = history(args, cat, hub, c, body);
+	} else if (!strcmp(path, "/api/quarantine")) {
+		c->kind = 1;
+		status = quarantine(args, hub, c, body);
+	} else {
+		*body = json_pack("{s:s,s:s}", "error", "not found", "path", path);
+		status = 404;
+	}
+	if (status)
+		free_call(c);
+	return status;
+}

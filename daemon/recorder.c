@@ -1,0 +1,284 @@
+#include "recorder.h"
+#include "log.h"
+#include "strbuf.h"
+#include "util.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FLUSH_MS 500
+#define BATCH_ROWS 2000
+
+enum kind { HISTORY, QUARANTINE };
+
+struct row {
+	enum kind kind;
+	char *partner, *metric, *site, *value_text, *reason;
+	double value;
+	int64_t observed_ms, row_id;
+	int feed_id;
+};
+
+struct cc_recorder {
+	struct lws_context *ctx;
+	struct cc_pgconn *pc;
+	size_t max_rows;
+	/* a ring of pending rows; [head, head+count) */
+	struct row *rows;
+	size_t cap, head, count;
+	size_t in_flight;           /* rows at the head being written now */
+	uint64_t written, dropped, quarantined;
+	lws_sorted_usec_list_t flush_sul;
+	bool maintenance_in_flight;
+};
+
+static void flush(struct cc_recorder *r);
+
+static void free_row(struct row *w)
+{
+	free(w->partner);
+	free(w->metric);
+	free(w->site);
+	free(w->value_text);
+	free(w->reason);
+}
+
+static struct row *at(struct cc_recorder *r, size_t i) { return &r->rows[(r->head + i) % r->cap]; }
+
+static void flush_fired(lws_sorted_usec_list_t *sul)
+{
+	struct cc_recorder *r = lws_container_of(sul, struct cc_recorder, flush_sul);
+	flush(r);
+}
+
+static void arm(struct cc_recorder *r)
+{
+	lws_sul_schedule(r->ctx, 0, &r->flush_sul, flush_fired, FLUSH_MS * LWS_US_PER_MS);
+}
+
+static char *dup_or_null(const char *s) { return s ? cc_xstrdup(s) : NULL; }
+
+static struct row *push(struct cc_recorder *r)
+{
+	struct row *w;
+
+	if (r->count == r->max_rows) {
+		/* Full: drop the oldest row not being written right now. */
+		if (r->in_flight < r->count) {
+			size_t victim = r->in_flight;
+			free_row(at(r, victim));
+			for (size_t i = victim; i + 1 < r->count; i++)
+				*at(r, i) = *at(r, i + 1);
+			r->count--;
+			if (r->dropped++ % 10000 == 0)
+				cc_error("recorder: hub unreachable and %zu rows waiting: dropping the "
+					 "oldest (%llu dropped so far)", r->max_rows,
+					 (unsigned long long)r->dropped);
+		} else {
+			return NULL;
+		}
+	}
+	if (r->count == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 256;
+		struct row *n = cc_xcalloc(ncap, sizeof *n);
+		for (size_t i = 0; i < r->count; i++)
+			n[i] = *at(r, i);
+		free(r->rows);
+		r->rows = n;
+		r->cap = ncap;
+		r->head = 0;
+	}
+	w = at(r, r->count++);
+	memset(w, 0, sizeof *w);
+	if (r->count >= BATCH_ROWS)
+		flush(r);
+	else
+		arm(r);
+	return w;
+}
+
+void cc_recorder_history(struct cc_recorder *r, const char *partner, const char *metric,
+			 const char *site, double value, int64_t observed_ms)
+{
+	struct row *w = push(r);
+
+	if (!w)
+		return;
+	w->kind = HISTORY;
+	w->partner = cc_xstrdup(partner);
+	w->metric = cc_xstrdup(metric);
+	w->site = cc_xstrdup(site);
+	w->value = value;
+	w->observed_ms = observed_ms;
+}
+
+void cc_recorder_quarantine(struct cc_recorder *r, const char *partner, int feed_id,
+			    int64_t row_id, const char *metric, const char *site,
+			    const char *value_text, int64_t observed_ms, const char *reason)
+{
+	struct row *w = push(r);
+
+	r->quarantined++;
+	if (!w)
+		return;
+	w->kind = QUARANTINE;
+	w->partner = cc_xstrdup(partner);
+	w->feed_id = feed_id;
+	w->row_id = row_id;
+	w->metric = dup_or_null(metric);
+	w->site = dup_or_null(site);
+	w->value_text = dup_or_null(value_text);
+	w->observed_ms = observed_ms;
+	w->reason = cc_xstrdup(reason);
+}
+
+static void written(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
+{
+	struct cc_recorder *r = arg;
+	size_t n = r->in_flight;
+
+	(void)pc;
+	(void)res;
+	r->in_flight = 0;
+	if (err) {
+		/* keep the rows; try again later (a lost connection retries when it is back) */
+		cc_warn("recorder: writing %zu rows to the hub failed: %s", n, err);
+		arm(r);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		free_row(at(r, i));
+	r->head = (r->head + n) % r->cap;
+	r->count -= n;
+	r->written += n;
+	if (r->count)
+		flush(r);
+}
+
+/* One statement per batch of one kind: arrays of columns unnested server-side. */
+static void flush(struct cc_recorder *r)
+{
+	enum { NCOLS = 8 };
+	struct cc_strbuf cols[NCOLS];
+	const char *params[NCOLS];
+	enum kind kind;
+	size_t n = 0;
+	char num[64], iso[40];
+	int rc;
+
+	if (!r->pc || cc_pgconn_state(r->pc) != CC_PG_READY || r->in_flight || !r->count)
+		return;
+	memset(cols, 0, sizeof cols);
+	kind = at(r, 0)->kind;
+	for (int c = 0; c < NCOLS; c++)
+		cc_strbuf_puts(&cols[c], "{");
+	for (; n < r->count && n < BATCH_ROWS && at(r, n)->kind == kind; n++) {
+		struct row *w = at(r, n);
+
+		cc_format_iso(w->observed_ms, iso, sizeof iso);
+		cc_strbuf_array_elem(&cols[0], w->partner);
+		cc_strbuf_array_elem(&cols[1], w->metric);
+		cc_strbuf_array_elem(&cols[2], w->site);
+		if (kind == HISTORY) {
+			snprintf(num, sizeof num, "%.17g", w->value);
+			cc_strbuf_array_elem(&cols[3], num);
+			cc_strbuf_array_elem(&cols[4], iso);
+			continue;
+		}
+		cc_strbuf_array_elem(&cols[3], w->value_text);
+		cc_strbuf_array_elem(&cols[4], w->observed_ms ? iso : NULL);
+		snprintf(num, sizeof num, "%d", w->feed_id);
+		cc_strbuf_array_elem(&cols[5], w->feed_id ? num : NULL);
+		snprintf(num, sizeof num, "%" PRId64, w->row_id);
+		cc_strbuf_array_elem(&cols[6], w->row_id ? num : NULL);
+		cc_strbuf_array_elem(&cols[7], w->reason);
+	}
+	for (int c = 0; c < NCOLS; c++) {
+		cc_strbuf_puts(&cols[c], "}");
+		params[c] = cols[c].data;
+	}
+	r->in_flight = n;
+	if (kind == HISTORY)
+		rc = cc_pgconn_query(r->pc,
+				     "INSERT INTO commcell.history (partner, metric, site, value, "
+				     "observed_at) SELECT * FROM unnest($1::text[], $2::text[], "
+				     "$3::text[], $4::float8[], $5::timestamptz[]) "
+				     "ON CONFLICT DO NOTHING",
+				     5, params, written, r);
+	else
+		rc = cc_pgconn_query(r->pc,
+				     "INSERT INTO commcell.quarantine (partner, metric, site, value, "
+				     "observed_at, feed_id, row_id, reason) SELECT * FROM "
+				     "unnest($1::text[], $2::text[], $3::text[], $4::text[], "
+				     "$5::timestamptz[], $6::int[], $7::bigint[], $8::text[])",
+				     8, params, written, r);
+	if (rc)
+		r->in_flight = 0;
+	for (int c = 0; c < NCOLS; c++)
+		cc_strbuf_free(&cols[c]);
+}
+
+struct cc_recorder *cc_recorder_create(struct lws_context *ctx, size_t max_rows)
+{
+	struct cc_recorder *r = cc_xcalloc(1, sizeof *r);
+
+	r->ctx = ctx;
+	r->max_rows = max_rows ? max_rows : 1;
+	return r;
+}
+
+void cc_recorder_set_conn(struct cc_recorder *r, struct cc_pgconn *pc)
+{
+	r->pc = pc;
+	r->in_flight = 0;  /* a lost connection answered the write with an error already */
+	if (pc)
+		flush(r);
+}
+
+static void maintained(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
+{
+	struct cc_recorder *r = arg;
+
+	(void)pc;
+	r->maintenance_in_flight = false;
+	if (err)
+		cc_error("recorder: history partition maintenance failed: %s", err);
+	else if (res && PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "0"))
+		cc_info("recorder: history retention dropped %s daily partitions",
+			PQgetvalue(res, 0, 1));
+}
+
+void cc_recorder_maintain(struct cc_recorder *r, int retention_days)
+{
+	char keep[32];
+	const char *params[1] = { keep };
+
+	if (!r->pc || cc_pgconn_state(r->pc) != CC_PG_READY || r->maintenance_in_flight)
+		return;
+	snprintf(keep, sizeof keep, "%d days", retention_days);
+	if (!cc_pgconn_query(r->pc,
+			     "SELECT commcell.history_ensure_partitions(current_date - 1, "
+			     "current_date + 7), commcell.history_apply_retention($1::interval)",
+			     1, params, maintained, r))
+		r->maintenance_in_flight = true;
+}
+
+uint64_t cc_recorder_written(const struct cc_recorder *r) { return r->written; }
+uint64_t cc_recorder_dropped(const struct cc_recorder *r) { return r->dropped; }
+uint64_t cc_recorder_quarantined(const struct cc_recorder *r) { return r->quarantined; }
+size_t cc_recorder_pending(const struct cc_recorder *r) { return r->count; }
+
+void cc_recorder_destroy(struct cc_recorder *r)
+{
+	if (!r)
+		return;
+	lws_sul_cancel(&r->flush_sul);
+	for (size_t i = 0; i < r->count; i++)
+		free_row(at(r, i));
+	if (r->count)
+		cc_warn("recorder: %zu rows not yet written to the hub at shutdown", r->count);
+	free(r->rows);
+	free(r);
+}
