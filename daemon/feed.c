@@ -320,17 +320,21 @@ static void poll_now(struct cc_feed *f)
 	f->in_flight = true;
 	f->started_ms = cc_now_ms();
 	if (f->def.kind == CC_FEED_QUERY) {
-		rc = cc_pgconn_query(f->pc, f->def.query, 0, NULL, result_cb, f);
+		rc = cc_pgconn_query_timeout(f->pc, f->def.statement_timeout_ms, f->def.query, 0,
+					     NULL, result_cb, f);
 	} else if (f->loaded && f->verify) {
-		rc = cc_pgconn_query(f->pc, f->sql_max, 0, NULL, verify_cb, f);
+		rc = cc_pgconn_query_timeout(f->pc, f->def.statement_timeout_ms, f->sql_max, 0, NULL,
+					     verify_cb, f);
 	} else if (!f->loaded) {
-		rc = cc_pgconn_query(f->pc, f->sql_initial, 0, NULL, result_cb, f);
+		rc = cc_pgconn_query_timeout(f->pc, f->def.statement_timeout_ms, f->sql_initial, 0,
+					     NULL, result_cb, f);
 	} else {
 		/* rows already read above a hole come back too: make room for them in the batch */
 		snprintf(wm, sizeof wm, "%" PRId64, cc_watermark_low(f->wm));
 		snprintf(limit, sizeof limit, "%zu",
 			 (size_t)f->def.batch_limit + cc_watermark_pending(f->wm));
-		rc = cc_pgconn_query(f->pc, f->sql_poll, 2, params, result_cb, f);
+		rc = cc_pgconn_query_timeout(f->pc, f->def.statement_timeout_ms, f->sql_poll, 2,
+					     params, result_cb, f);
 	}
 	if (rc)
 		f->in_flight = false;

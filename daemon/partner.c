@@ -167,7 +167,7 @@ struct cc_partner *cc_partner_create(const struct cc_loop *loop, const struct cc
 	cc_strlcpy(p->state, "connecting", sizeof p->state);
 	p->since_ms = cc_now_ms();
 
-	/* The connection's statement timeout is the longest any of its feeds allows. */
+	/* each feed's query carries its own statement timeout; this is for anything else */
 	opts.statement_timeout_ms = 5000;
 	opts.read_only = true;
 	for (size_t i = 0; i < cat->n_feeds; i++) {
@@ -176,8 +176,6 @@ struct cc_partner *cc_partner_create(const struct cc_loop *loop, const struct cc
 			continue;
 		p->feeds = cc_xrealloc(p->feeds, (p->n_feeds + 1) * sizeof *p->feeds);
 		p->feeds[p->n_feeds++] = cc_feed_create(loop->ctx, fd, &fev, p);
-		if (fd->statement_timeout_ms > opts.statement_timeout_ms)
-			opts.statement_timeout_ms = fd->statement_timeout_ms;
 	}
 	snprintf(connname, sizeof connname, "partner %s", def->name);
 	p->pc = cc_pgconn_create(loop, connname, def->conninfo, &opts, &pev, p);

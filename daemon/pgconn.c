@@ -16,6 +16,7 @@ struct query {
 	char **params;
 	cc_pg_result_cb cb;
 	void *arg;
+	int timeout_ms;             /* statement timeout in force when this runs */
 };
 
 struct cc_pgconn {
@@ -33,6 +34,7 @@ struct cc_pgconn {
 	int watched_fd;
 
 	struct query *head, *tail;
+	int queued_timeout_ms;      /* statement_timeout in force after the last queued query */
 	bool in_flight;
 	bool flushing;              /* PQflush left data in libpq's buffer */
 	PGresult *res;              /* result being gathered for the query in flight */
@@ -214,8 +216,6 @@ static void setup_done(struct cc_pgconn *pc, PGresult *res, const char *err, voi
 
 static void connected(struct cc_pgconn *pc)
 {
-	char sql[64];
-
 	cancel_deadline(pc);
 	if (PQsetnonblocking(pc->conn, 1)) {
 		fail(pc, PQerrorMessage(pc->conn));
@@ -223,12 +223,9 @@ static void connected(struct cc_pgconn *pc)
 	}
 	pc->state = CC_PG_READY;
 	pc->last_error[0] = '\0';
+	pc->queued_timeout_ms = 0;
 	cc_backoff_reset(&pc->backoff);
 	cc_debug("%s: connected", pc->name);
-	if (pc->opts.statement_timeout_ms > 0) {
-		snprintf(sql, sizeof sql, "SET statement_timeout = %d", pc->opts.statement_timeout_ms);
-		cc_pgconn_query(pc, sql, 0, NULL, setup_done, NULL);
-	}
 	/* commcell never writes to a partner: make that the server's rule too, so a query feed
 	 * that tries to is refused rather than trusted */
 	if (pc->opts.read_only)
@@ -377,7 +374,8 @@ static void pump(struct cc_pgconn *pc)
 		return;
 	}
 	pc->in_flight = true;
-	arm_deadline(pc, false, pc->opts.statement_timeout_ms + pc->opts.query_grace_ms);
+	arm_deadline(pc, false, (q->timeout_ms ? q->timeout_ms : pc->opts.statement_timeout_ms) +
+					pc->opts.query_grace_ms);
 	r = PQflush(pc->conn);
 	if (r < 0) {
 		fail(pc, PQerrorMessage(pc->conn));
@@ -492,10 +490,35 @@ void cc_pgconn_start(struct cc_pgconn *pc)
 int cc_pgconn_query(struct cc_pgconn *pc, const char *sql, int nparams, const char *const *params,
 		    cc_pg_result_cb cb, void *arg)
 {
+	return cc_pgconn_query_timeout(pc, 0, sql, nparams, params, cb, arg);
+}
+
+static void enqueue(struct cc_pgconn *pc, struct query *q)
+{
+	if (pc->tail)
+		pc->tail->next = q;
+	else
+		pc->head = q;
+	pc->tail = q;
+}
+
+int cc_pgconn_query_timeout(struct cc_pgconn *pc, int timeout_ms, const char *sql, int nparams,
+			    const char *const *params, cc_pg_result_cb cb, void *arg)
+{
 	struct query *q;
+	int want = timeout_ms > 0 ? timeout_ms : pc->opts.statement_timeout_ms;
 
 	if (pc->state != CC_PG_READY)
 		return -1;
+	/* queries queue in order, so a SET queued now is in force when this one runs */
+	if (want > 0 && want != pc->queued_timeout_ms) {
+		q = cc_xcalloc(1, sizeof *q);
+		q->sql = cc_xasprintf("SET statement_timeout = %d", want);
+		q->params = cc_xcalloc(1, sizeof(char *));
+		q->cb = setup_done;
+		enqueue(pc, q);
+		pc->queued_timeout_ms = want;
+	}
 	q = cc_xcalloc(1, sizeof *q);
 	q->sql = cc_xstrdup(sql);
 	q->nparams = nparams;
@@ -504,11 +527,8 @@ int cc_pgconn_query(struct cc_pgconn *pc, const char *sql, int nparams, const ch
 		q->params[i] = params[i] ? cc_xstrdup(params[i]) : NULL;
 	q->cb = cb;
 	q->arg = arg;
-	if (pc->tail)
-		pc->tail->next = q;
-	else
-		pc->head = q;
-	pc->tail = q;
+	q->timeout_ms = want;
+	enqueue(pc, q);
 	pump(pc);
 	return 0;
 }

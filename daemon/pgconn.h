@@ -65,6 +65,11 @@ const char *cc_pgconn_name(const struct cc_pgconn *pc);
 const char *cc_pgconn_last_error(const struct cc_pgconn *pc);
 bool cc_pgconn_busy(const struct cc_pgconn *pc);
 
+/* The same with a statement timeout of its own (ms, 0: the connection's). A SET is sent first
+ * when it differs from the one in force; our own deadline follows it too. */
+int cc_pgconn_query_timeout(struct cc_pgconn *pc, int timeout_ms, const char *sql, int nparams,
+			    const char *const *params, cc_pg_result_cb cb, void *arg);
+
 /* Drop the connection now (as if it failed) and reconnect after backoff. */
 void cc_pgconn_reset(struct cc_pgconn *pc, const char *reason);
 
