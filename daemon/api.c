@@ -1,4 +1,5 @@
 #include "api.h"
+#include "app.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -13,8 +14,7 @@
 #define DEFAULT_RANGE_MS (24 * 3600 * 1000LL)
 
 struct call {
-	cc_api_done done;
-	void *req;
+	struct cc_request *req;
 	int kind;                   /* 0 history, 1 quarantine */
 	char *partner, *metric, *site;
 	int64_t from_ms, to_ms, step_s;
@@ -106,7 +106,7 @@ static void answered(struct cc_pgconn *pc, PGresult *res, const char *err, void 
 
 	(void)pc;
 	if (err) {
-		c->done(c->req, res ? 500 : 503, error_body(err));
+		cc_request_reply(c->req, res ? 500 : 503, error_body(err));
 		free_call(c);
 		return;
 	}
@@ -151,11 +151,15 @@ static void answered(struct cc_pgconn *pc, PGresult *res, const char *err, void 
 	} else {
 		body = json_pack("{s:o}", "rows", rows);
 	}
-	c->done(c->req, 200, body);
+	cc_request_reply(c->req, 200, body);
 	free_call(c);
 }
 
-static unsigned history(const struct cc_api_args *a, const struct cc_catalog *cat,
+struct args {
+	const char *partner, *metric, *site, *from, *to, *step, *limit;
+};
+
+static unsigned history(const struct args *a, const struct cc_catalog *cat,
 			struct cc_pgconn *hub, struct call *c, json_t **body)
 {
 	char p_from[32], p_to[32], p_step[32], msg[256];
@@ -250,7 +254,7 @@ static unsigned history(const struct cc_api_args *a, const struct cc_catalog *ca
 	return 0;
 }
 
-static unsigned quarantine(const struct cc_api_args *a, struct cc_pgconn *hub, struct call *c,
+static unsigned quarantine(const struct args *a, struct cc_pgconn *hub, struct call *c,
 			   json_t **body)
 {
 	char limit[16];
@@ -282,26 +286,31 @@ static unsigned quarantine(const struct cc_api_args *a, struct cc_pgconn *hub, s
 	return 0;
 }
 
-unsigned cc_api_start(const char *path, const struct cc_api_args *args,
-		      const struct cc_catalog *cat, struct cc_pgconn *hub, cc_api_done done,
-		      void *req, json_t **body)
+static void start(struct cc_request *r, int kind)
 {
+	struct cc_app *app = cc_request_app(r);
+	struct args a = {
+		.partner = cc_request_arg(r, "partner"),
+		.metric = cc_request_arg(r, "metric"),
+		.site = cc_request_arg(r, "site"),
+		.from = cc_request_arg(r, "from"),
+		.to = cc_request_arg(r, "to"),
+		.step = cc_request_arg(r, "step"),
+		.limit = cc_request_arg(r, "limit"),
+	};
 	struct call *c = cc_xcalloc(1, sizeof *c);
+	json_t *body = NULL;
 	unsigned status;
 
-	c->done = done;
-	c->req = req;
-	if (!strcmp(path, "/api/history")) {
-		c->kind = 0;
-		status = history(args, cat, hub, c, body);
-	} else if (!strcmp(path, "/api/quarantine")) {
-		c->kind = 1;
-		status = quarantine(args, hub, c, body);
-	} else {
-		*body = json_pack("{s:s,s:s}", "error", "not found", "path", path);
-		status = 404;
-	}
-	if (status)
+	c->req = r;
+	c->kind = kind;
+	status = kind == 0 ? history(&a, cc_app_catalog(app), cc_app_hub_conn(app), c, &body)
+			   : quarantine(&a, cc_app_hub_conn(app), c, &body);
+	if (status) {
 		free_call(c);
-	return status;
+		cc_request_reply(r, status, body);
+	}
 }
+
+void cc_api_history(struct cc_request *r) { start(r, 0); }
+void cc_api_quarantine(struct cc_request *r) { start(r, 1); }
