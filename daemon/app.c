@@ -58,15 +58,40 @@ struct cc_app {
 	bool draining;
 };
 
+static void announce_level(struct cc_app *app, int64_t now)
+{
+	json_t *o = cc_board_level_json(app->board);
+	const char *reason;
+	int level = cc_board_level(app->board, &reason);
+	char iso[40], *text;
+	struct cc_msg *m;
+
+	cc_info("system escalation level is now OPEL %d: %s", level, reason);
+	cc_format_iso(now, iso, sizeof iso);
+	json_object_set_new(o, "type", json_string("level"));
+	json_object_set_new(o, "changed_at", json_string(iso));
+	text = json_dumps(o, JSON_COMPACT);
+	m = cc_msg_create(text, strlen(text));
+	cc_bus_broadcast(app->bus, m);
+	cc_msg_unref(m);
+	free(text);
+	cc_recorder_level(app->recorder, level, json_string_value(json_object_get(o, "label")),
+			  reason, now);
+	json_decref(o);
+}
+
 static void publish(struct cc_app *app)
 {
-	struct cc_msg *m = cc_board_flush(app->board, cc_now_ms());
+	int64_t now = cc_now_ms();
+	struct cc_msg *m = cc_board_flush(app->board, now);
 
 	if (!m)
 		return;
 	app->deltas++;
 	cc_bus_broadcast(app->bus, m);
 	cc_msg_unref(m);
+	if (cc_board_take_level_change(app->board))
+		announce_level(app, now);
 }
 
 /* A bad row never becomes a value on the board: it goes to quarantine with the reason, is

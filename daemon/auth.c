@@ -1,14 +1,59 @@
 #include "auth.h"
+#include "app.h"
 #include "log.h"
+#include "secret.h"
 #include "util.h"
 
 #include <string.h>
+#include <strings.h>
 
-/* Until sign-in exists every caller is an anonymous wall display: read-only. Routes that need a
- * manager or admin therefore answer 401. */
+/* A Bearer value, or NULL. */
+static const char *bearer(const char *authorization)
+{
+	if (!authorization || strncasecmp(authorization, "Bearer ", 7))
+		return NULL;
+	authorization += 7;
+	while (*authorization == ' ')
+		authorization++;
+	return authorization;
+}
+
+/* The identity behind a Cookie and an Authorization header; false when neither holds one. */
+static bool identify(struct cc_authstore *s, const char *cookie, const char *authorization,
+		     struct cc_identity *out)
+{
+	char token[CC_SECRET_TEXT_LEN + 2];
+	const char *b = bearer(authorization);
+
+	memset(out, 0, sizeof *out);
+	if (cookie && cc_cookie_get(cookie, CC_SESSION_COOKIE, token, sizeof token) &&
+	    cc_authstore_session(s, token, out))
+		return true;
+	if (b && cc_authstore_device(s, b, out))
+		return true;
+	memset(out, 0, sizeof *out);
+	return false;
+}
+
+bool cc_auth_lookup(struct cc_request *r, struct cc_identity *out)
+{
+	struct cc_authstore *s = cc_app_auth(cc_request_app(r));
+
+	return identify(s, cc_request_header(r, "cookie"), cc_request_header(r, "authorization"),
+			out);
+}
+
 void cc_auth_identify(struct cc_request *r)
 {
-	cc_request_set_identity(r, "", CC_ROLE_DISPLAY);
+	struct cc_authstore *s = cc_app_auth(cc_request_app(r));
+	struct cc_identity id;
+
+	if (cc_auth_lookup(r, &id))
+		cc_request_set_identity(r, id.user, id.role);
+	else if (cc_authstore_anonymous_display(s))
+		cc_request_set_identity(r, "", CC_ROLE_DISPLAY);
+	else
+		cc_request_set_identity(r, "", CC_ROLE_NONE);
 }
 
 bool cc_auth_same_origin(const char *origin, const char *host)
@@ -24,7 +69,7 @@ bool cc_auth_same_origin(const char *origin, const char *host)
 	return !strcmp(p, host);
 }
 
-bool cc_auth_change_allowed(struct cc_request *r)
+bool cc_auth_origin_allowed(struct cc_request *r)
 {
 	const char *origin = cc_request_header(r, "origin");
 	const char *host = cc_request_header(r, "host");
@@ -39,19 +84,60 @@ bool cc_auth_change_allowed(struct cc_request *r)
 	return true;
 }
 
-bool cc_auth_ws_allowed(struct lws *wsi)
+bool cc_auth_change_allowed(struct cc_request *r)
 {
-	char origin[256], host[256];
+	struct cc_identity id;
+	const char *sent;
+
+	if (!cc_auth_origin_allowed(r))
+		return false;
+	/* A cookie is sent by the browser on its own, so a request riding on one must also show
+	 * the token that only our own pages can read (GET /api/session). A bearer token is never
+	 * sent on its own, so it needs none. */
+	if (!cc_auth_lookup(r, &id) || !id.session[0])
+		return true;
+	sent = cc_request_header(r, CC_CSRF_HEADER);
+	if (!sent || !cc_secret_equal(sent, id.csrf)) {
+		cc_warn("http: refused %s %s by %s: %s CSRF token", cc_request_method(r),
+			cc_request_path(r), id.user, sent ? "wrong" : "no");
+		cc_request_error(r, 403, "this change needs the session's CSRF token in the "
+					 "X-CSRF-Token header (reload the page)");
+		return false;
+	}
+	return true;
+}
+
+static const char *header(struct lws *wsi, enum lws_token_indexes t, char *buf, size_t len)
+{
+	int n = lws_hdr_total_length(wsi, t);
+
+	if (n <= 0 || (size_t)n >= len || lws_hdr_copy(wsi, buf, (int)len, t) < 0)
+		return NULL;
+	return buf;
+}
+
+bool cc_auth_ws_identify(struct lws *wsi, struct cc_identity *out)
+{
+	struct cc_app *app = lws_context_user(lws_get_context(wsi));
+	struct cc_authstore *s = cc_app_auth(app);
+	char origin[256], host[256], cookie[4096], authz[256];
+	const char *o = header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin);
 
 	/* Non-browser clients send no Origin; a browser page from another site must not read
-	 * the board through its visitor's network position. */
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
-		return true;
-	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0 ||
-	    lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) < 0)
+	 * the board through its visitor's network position or cookies. */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0 &&
+	    (!o || !cc_auth_same_origin(o, header(wsi, WSI_TOKEN_HOST, host, sizeof host)))) {
+		cc_warn("ws: refused upgrade from origin %s (host %s)", o ? o : "?",
+			header(wsi, WSI_TOKEN_HOST, host, sizeof host) ? host : "?");
 		return false;
-	if (cc_auth_same_origin(origin, host))
+	}
+	if (identify(s, header(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie),
+		     header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz, sizeof authz), out))
 		return true;
-	cc_warn("ws: refused upgrade from origin %s (host %s)", origin, host);
+	if (cc_authstore_anonymous_display(s)) {
+		out->role = CC_ROLE_DISPLAY;
+		return true;
+	}
+	cc_info("ws: refused upgrade without a session or device token");
 	return false;
 }

@@ -20,6 +20,12 @@ struct entry {
 	char *feed_error;          /* the feed serving this metric is failing (NULL when not) */
 	char *rejected;            /* why the last row for this series was refused, until a good one */
 	int64_t rejected_ms;
+	/* thresholds: the status shown from them, and a worse one waiting out its minimum duration */
+	bool judged;
+	enum cc_status level;
+	enum cc_status candidate;  /* == level when nothing is waiting */
+	int64_t candidate_ms;
+	struct cc_limits limits;
 };
 
 struct partner_state {
@@ -45,13 +51,25 @@ struct cc_board {
 	size_t n_removed;
 	uint64_t seq;
 	bool dirty;
+	cc_board_status_fn on_status;
+	void *on_status_arg;
+	int level;                 /* system escalation level, 1-4 */
+	char level_reason[256];
+	bool level_dirty;
 	bool stages_dirty;
 	struct cc_msg *snapshot;   /* cached for snapshot_seq */
 	uint64_t snapshot_seq;
 	bool snapshot_valid;
 };
 
-struct cc_board *cc_board_create(void) { return cc_xcalloc(1, sizeof(struct cc_board)); }
+struct cc_board *cc_board_create(void)
+{
+	struct cc_board *b = cc_xcalloc(1, sizeof(struct cc_board));
+
+	b->level = 1;
+	cc_strlcpy(b->level_reason, "no escalation rule matches", sizeof b->level_reason);
+	return b;
+}
 
 static struct entry *find_entry(struct cc_board *b, const char *partner, const char *key,
 				const char *site)
@@ -74,20 +92,127 @@ static struct partner_state *find_partner(struct cc_board *b, const char *name)
 	return NULL;
 }
 
+/* The threshold status with hysteresis and minimum duration; e->limits must be current. */
+static enum cc_status judge_thresholds(struct cc_board *b, struct entry *e, int64_t now_ms)
+{
+	enum cc_status t;
+
+	if (!e->judged) {
+		/* a first value (or the first after stale/error) shows as it is */
+		e->judged = true;
+		e->level = e->candidate = cc_status_judge_limits(&e->limits, e->value);
+		return e->level;
+	}
+	t = cc_status_hysteresis(&e->limits, e->value, e->level);
+	if (t <= e->level || e->limits.min_duration_s <= 0) {
+		if (e->candidate != t || e->level != t)
+			e->dirty = b->dirty = true;  /* a pending worse status was called off */
+		e->level = e->candidate = t;
+		return t;
+	}
+	if (e->candidate != t) {
+		e->candidate = t;
+		e->candidate_ms = now_ms;
+		e->dirty = b->dirty = true;  /* displays show what is pending */
+	}
+	if (now_ms - e->candidate_ms >= (int64_t)e->limits.min_duration_s * 1000)
+		e->level = t;
+	return e->level;
+}
+
 static void rejudge(struct cc_board *b, struct entry *e, int64_t now_ms)
 {
 	struct partner_state *p = find_partner(b, e->partner);
 	char reason[sizeof e->reason];
 	const char *error = p && p->error ? p->error : e->feed_error;
 	enum cc_status s = cc_status_eval(e->def, e->has_value, e->value, e->observed_ms, now_ms,
-					  error, reason, sizeof reason);
+					  error, reason, sizeof reason), old = e->status;
 
+	cc_limits_for(b->cat, e->def, e->site, &e->limits);
+	if (s == CC_STALE || s == CC_ERROR)
+		e->judged = false;
+	else
+		s = judge_thresholds(b, e, now_ms);
 	if (s != e->status || strcmp(reason, e->reason)) {
 		e->status = s;
 		memcpy(e->reason, reason, sizeof reason);
 		e->dirty = true;
 		b->dirty = true;
+		if (s != old && b->on_status) {
+			struct cc_board_view v = {
+				.partner = e->partner, .key = e->key, .site = e->site,
+				.label = e->def->label, .unit = e->def->unit, .stage = e->def->stage,
+				.has_value = e->has_value, .value = e->value,
+				.observed_ms = e->observed_ms, .status = s, .reason = e->reason,
+			};
+			b->on_status(b->on_status_arg, &v, old);
+		}
 	}
+}
+
+void cc_board_on_status(struct cc_board *b, cc_board_status_fn fn, void *arg)
+{
+	b->on_status = fn;
+	b->on_status_arg = arg;
+}
+
+static bool in_scope(const struct cc_level_rule *r, const struct entry *e)
+{
+	return (!r->stage || !strcmp(r->stage, e->def->stage)) &&
+	       (!r->partner || !strcmp(r->partner, e->partner));
+}
+
+/* The highest level whose rule matches, 1 when none does; reason names the rule. */
+static void compute_level(struct cc_board *b)
+{
+	int level = 1;
+	char reason[sizeof b->level_reason] = "no escalation rule matches";
+
+	for (size_t i = 0; b->cat && i < b->cat->n_level_rules; i++) {
+		const struct cc_level_rule *r = &b->cat->level_rules[i];
+		int n = 0;
+		if (r->level <= level)
+			continue;
+		for (size_t j = 0; j < b->n_entries; j++) {
+			const struct entry *e = b->entries[j];
+			if (in_scope(r, e) &&
+			    (e->status == CC_RED || (!r->red_only && e->status == CC_AMBER)))
+				n++;
+		}
+		if (n >= r->count) {
+			level = r->level;
+			snprintf(reason, sizeof reason, "%s (%d now)", r->description, n);
+		}
+	}
+	if (level != b->level || strcmp(reason, b->level_reason)) {
+		b->level_dirty = level != b->level;
+		b->level = level;
+		memcpy(b->level_reason, reason, sizeof reason);
+	}
+}
+
+int cc_board_level(const struct cc_board *b, const char **reason)
+{
+	if (reason)
+		*reason = b->level_reason;
+	return b->level;
+}
+
+bool cc_board_take_level_change(struct cc_board *b)
+{
+	bool changed = b->level_dirty;
+
+	b->level_dirty = false;
+	return changed;
+}
+
+json_t *cc_board_level_json(const struct cc_board *b)
+{
+	char label[16];
+
+	snprintf(label, sizeof label, "OPEL %d", b->level);
+	return json_pack("{s:i,s:s,s:s}", "level", b->level, "label", label, "reason",
+			 b->level_reason);
 }
 
 static struct entry *add_entry(struct cc_board *b, const struct cc_metric_def *def,
@@ -345,8 +470,22 @@ static json_t *entry_json(const struct entry *e)
 	json_object_set_new(o, "unit", json_string(d->unit));
 	json_object_set_new(o, "decimals", json_integer(d->decimals));
 	json_object_set_new(o, "higher_is_better", json_boolean(d->higher_is_better));
-	json_object_set_new(o, "amber", d->has_amber ? json_real(d->amber) : json_null());
-	json_object_set_new(o, "red", d->has_red ? json_real(d->red) : json_null());
+	json_object_set_new(o, "amber", e->limits.has_amber ? json_real(e->limits.amber) : json_null());
+	json_object_set_new(o, "red", e->limits.has_red ? json_real(e->limits.red) : json_null());
+	if (e->limits.hysteresis > 0)
+		json_object_set_new(o, "hysteresis", json_real(e->limits.hysteresis));
+	if (e->limits.min_duration_s > 0)
+		json_object_set_new(o, "min_duration_s", json_integer(e->limits.min_duration_s));
+	if (e->judged && e->candidate > e->level) {
+		/* a worse status is waiting out its minimum duration: say which and when */
+		json_t *p = json_object();
+		json_object_set_new(p, "status", json_string(cc_status_name(e->candidate)));
+		json_object_set_new(p, "since", json_time_or_null(true, e->candidate_ms));
+		json_object_set_new(p, "shows_at",
+				    json_time_or_null(true, e->candidate_ms +
+								    (int64_t)e->limits.min_duration_s * 1000));
+		json_object_set_new(o, "pending", p);
+	}
 	json_object_set_new(o, "value", e->has_value ? json_real(e->value) : json_null());
 	json_object_set_new(o, "observed_at", json_time_or_null(e->has_value, e->observed_ms));
 	json_object_set_new(o, "status", json_string(cc_status_name(e->status)));
@@ -416,6 +555,7 @@ struct cc_msg *cc_board_flush(struct cc_board *b, int64_t now_ms)
 	if (!b->dirty)
 		return NULL;
 	b->dirty = false;
+	compute_level(b);
 	o = message("delta", ++b->seq, now_ms);
 	metrics = json_array();
 	for (size_t i = 0; i < b->n_entries; i++) {
@@ -478,6 +618,7 @@ struct cc_msg *cc_board_snapshot(struct cc_board *b, int64_t now_ms)
 	for (size_t i = 0; i < b->n_entries; i++)
 		json_array_append_new(metrics, entry_json(b->entries[i]));
 	json_object_set_new(o, "metrics", metrics);
+	json_object_set_new(o, "level", cc_board_level_json(b));
 	cc_msg_unref(b->snapshot);
 	b->snapshot = encode(o);
 	b->snapshot_seq = b->seq;

@@ -9,10 +9,35 @@
 #include "bus.h"
 #include "catalog.h"
 
+#include "status.h"
+
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct cc_board;
+
+/* One series as the alert engine sees it when its status changes. */
+struct cc_board_view {
+	const char *partner, *key, *site, *label, *unit, *stage;
+	bool has_value;
+	double value;
+	int64_t observed_ms;
+	enum cc_status status;
+	const char *reason;
+};
+
+typedef void (*cc_board_status_fn)(void *arg, const struct cc_board_view *v, enum cc_status old);
+
+/* Called whenever a series' status changes (from the call that changed it). */
+void cc_board_on_status(struct cc_board *b, cc_board_status_fn fn, void *arg);
+
+/* The system escalation level (1-4) and why, as of the last flush. */
+int cc_board_level(const struct cc_board *b, const char **reason);
+/* True once after each change of level (checked by whoever announces it). */
+bool cc_board_take_level_change(struct cc_board *b);
+/* {"level":3,"label":"OPEL 3","reason":"..."} */
+json_t *cc_board_level_json(const struct cc_board *b);
 
 struct cc_board *cc_board_create(void);
 void cc_board_destroy(struct cc_board *b);

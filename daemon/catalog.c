@@ -39,6 +39,29 @@ struct cc_metric_def *cc_catalog_add_metric(struct cc_catalog *cat)
 	return &cat->metrics[cat->n_metrics - 1];
 }
 
+struct cc_threshold *cc_catalog_add_threshold(struct cc_catalog *cat)
+{
+	cat->thresholds = grow(cat->thresholds, &cat->n_thresholds, sizeof *cat->thresholds);
+	return &cat->thresholds[cat->n_thresholds - 1];
+}
+
+struct cc_level_rule *cc_catalog_add_level_rule(struct cc_catalog *cat)
+{
+	cat->level_rules = grow(cat->level_rules, &cat->n_level_rules, sizeof *cat->level_rules);
+	return &cat->level_rules[cat->n_level_rules - 1];
+}
+
+const struct cc_threshold *cc_catalog_threshold(const struct cc_catalog *cat, const char *partner,
+						const char *metric, const char *site)
+{
+	for (size_t i = 0; cat && i < cat->n_thresholds; i++) {
+		const struct cc_threshold *t = &cat->thresholds[i];
+		if (!strcmp(t->metric, metric) && !strcmp(t->site, site) && !strcmp(t->partner, partner))
+			return t;
+	}
+	return NULL;
+}
+
 const struct cc_metric_def *cc_catalog_metric(const struct cc_catalog *cat,
 					      const char *partner, const char *key)
 {
@@ -84,6 +107,18 @@ void cc_catalog_destroy(struct cc_catalog *cat)
 		free(m->unit);
 		free(m->stage);
 	}
+	for (size_t i = 0; i < cat->n_thresholds; i++) {
+		free(cat->thresholds[i].partner);
+		free(cat->thresholds[i].metric);
+		free(cat->thresholds[i].site);
+	}
+	for (size_t i = 0; i < cat->n_level_rules; i++) {
+		free(cat->level_rules[i].stage);
+		free(cat->level_rules[i].partner);
+		free(cat->level_rules[i].description);
+	}
+	free(cat->thresholds);
+	free(cat->level_rules);
 	free(cat->stages);
 	free(cat->partners);
 	free(cat->feeds);

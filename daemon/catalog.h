@@ -45,6 +45,27 @@ struct cc_metric_def {
 	int freshness_s;
 	int decimals;
 	int position;
+	double hysteresis;
+	int min_duration_s;
+};
+
+/* A per-site override of a metric's thresholds. */
+struct cc_threshold {
+	char *partner, *metric, *site;
+	bool has_amber, has_red;
+	double amber, red;
+	double hysteresis;
+	int min_duration_s;
+};
+
+/* The system level is at least `level` when `count` metrics in scope are at `status` or worse. */
+struct cc_level_rule {
+	int level;
+	bool red_only;             /* status 'red'; else 'amber' (amber or red) */
+	int count;
+	char *stage;               /* NULL: every stage */
+	char *partner;             /* NULL: every partner */
+	char *description;
 };
 
 struct cc_catalog {
@@ -56,6 +77,10 @@ struct cc_catalog {
 	size_t n_feeds;
 	struct cc_metric_def *metrics;
 	size_t n_metrics;
+	struct cc_threshold *thresholds;
+	size_t n_thresholds;
+	struct cc_level_rule *level_rules;
+	size_t n_level_rules;
 };
 
 struct cc_catalog *cc_catalog_create(void);
@@ -65,6 +90,12 @@ struct cc_stage *cc_catalog_add_stage(struct cc_catalog *cat);
 struct cc_partner_def *cc_catalog_add_partner(struct cc_catalog *cat);
 struct cc_feed_def *cc_catalog_add_feed(struct cc_catalog *cat);
 struct cc_metric_def *cc_catalog_add_metric(struct cc_catalog *cat);
+struct cc_threshold *cc_catalog_add_threshold(struct cc_catalog *cat);
+struct cc_level_rule *cc_catalog_add_level_rule(struct cc_catalog *cat);
+
+/* The override for this site, or NULL. */
+const struct cc_threshold *cc_catalog_threshold(const struct cc_catalog *cat, const char *partner,
+						const char *metric, const char *site);
 
 const struct cc_metric_def *cc_catalog_metric(const struct cc_catalog *cat,
 					      const char *partner, const char *key);

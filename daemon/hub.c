@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum step { STEP_STAGES, STEP_PARTNERS, STEP_FEEDS, STEP_METRICS, STEP_DONE };
+enum step {
+	STEP_STAGES, STEP_PARTNERS, STEP_FEEDS, STEP_METRICS, STEP_THRESHOLDS, STEP_LEVELS, STEP_DONE
+};
 
 static const char *const step_sql[] = {
 	"SELECT key, label, position FROM commcell.stage ORDER BY position",
@@ -15,11 +17,29 @@ static const char *const step_sql[] = {
 	"JOIN commcell.partner p ON p.name = f.partner "
 	"WHERE f.enabled AND p.enabled ORDER BY f.id",
 	"SELECT m.partner, m.key, m.label, m.unit, m.stage, m.higher_is_better, m.amber, m.red, "
-	"m.freshness_s, m.decimals, m.position FROM commcell.metric m "
+	"m.freshness_s, m.decimals, m.position, m.hysteresis, m.min_duration_s "
+	"FROM commcell.metric m "
 	"JOIN commcell.partner p ON p.name = m.partner "
 	"JOIN commcell.stage s ON s.key = m.stage "
 	"WHERE p.enabled ORDER BY s.position, m.position, m.partner, m.key",
+	"SELECT partner, metric, site, amber, red, hysteresis, min_duration_s "
+	"FROM commcell.threshold ORDER BY partner, metric, site",
+	"SELECT level, status, count, stage, partner, description FROM commcell.level_rule "
+	"ORDER BY level DESC, id",
 };
+
+static char *dup_value_or_null(PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : cc_xstrdup(PQgetvalue(res, row, col));
+}
+
+static bool number(PGresult *res, int row, int col, double *out)
+{
+	if (PQgetisnull(res, row, col))
+		return false;
+	*out = strtod(PQgetvalue(res, row, col), NULL);
+	return true;
+}
 
 struct cc_hub {
 	struct lws_context *ctx;
@@ -97,6 +117,29 @@ static void fill(struct cc_catalog *cat, enum step step, PGresult *res)
 			m->freshness_s = atoi(PQgetvalue(res, i, 8));
 			m->decimals = atoi(PQgetvalue(res, i, 9));
 			m->position = atoi(PQgetvalue(res, i, 10));
+			m->hysteresis = strtod(PQgetvalue(res, i, 11), NULL);
+			m->min_duration_s = atoi(PQgetvalue(res, i, 12));
+			break;
+		}
+		case STEP_THRESHOLDS: {
+			struct cc_threshold *t = cc_catalog_add_threshold(cat);
+			t->partner = dup_value(res, i, 0);
+			t->metric = dup_value(res, i, 1);
+			t->site = dup_value(res, i, 2);
+			t->has_amber = number(res, i, 3, &t->amber);
+			t->has_red = number(res, i, 4, &t->red);
+			t->hysteresis = strtod(PQgetvalue(res, i, 5), NULL);
+			t->min_duration_s = atoi(PQgetvalue(res, i, 6));
+			break;
+		}
+		case STEP_LEVELS: {
+			struct cc_level_rule *l = cc_catalog_add_level_rule(cat);
+			l->level = atoi(PQgetvalue(res, i, 0));
+			l->red_only = !strcmp(PQgetvalue(res, i, 1), "red");
+			l->count = atoi(PQgetvalue(res, i, 2));
+			l->stage = dup_value_or_null(res, i, 3);
+			l->partner = dup_value_or_null(res, i, 4);
+			l->description = dup_value(res, i, 5);
 			break;
 		}
 		case STEP_DONE:

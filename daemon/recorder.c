@@ -11,7 +11,7 @@
 #define FLUSH_MS 500
 #define BATCH_ROWS 2000
 
-enum kind { HISTORY, QUARANTINE };
+enum kind { HISTORY, QUARANTINE, LEVEL };
 
 struct row {
 	enum kind kind;
@@ -134,6 +134,20 @@ void cc_recorder_quarantine(struct cc_recorder *r, const char *partner, int feed
 	w->reason = cc_xstrdup(reason);
 }
 
+void cc_recorder_level(struct cc_recorder *r, int level, const char *label, const char *reason,
+		       int64_t at_ms)
+{
+	struct row *w = push(r);
+
+	if (!w)
+		return;
+	w->kind = LEVEL;
+	w->partner = cc_xstrdup(label);    /* columns reused: label, reason, level, time */
+	w->metric = cc_xstrdup(reason);
+	w->value = level;
+	w->observed_ms = at_ms;
+}
+
 static void written(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
 {
 	struct cc_recorder *r = arg;
@@ -181,6 +195,12 @@ static void flush(struct cc_recorder *r)
 		cc_strbuf_array_elem(&cols[0], w->partner);
 		cc_strbuf_array_elem(&cols[1], w->metric);
 		cc_strbuf_array_elem(&cols[2], w->site);
+		if (kind == LEVEL) {
+			snprintf(num, sizeof num, "%d", (int)w->value);
+			cc_strbuf_array_elem(&cols[3], num);
+			cc_strbuf_array_elem(&cols[4], iso);
+			continue;
+		}
 		if (kind == HISTORY) {
 			snprintf(num, sizeof num, "%.17g", w->value);
 			cc_strbuf_array_elem(&cols[3], num);
@@ -200,7 +220,13 @@ static void flush(struct cc_recorder *r)
 		params[c] = cols[c].data;
 	}
 	r->in_flight = n;
-	if (kind == HISTORY)
+	if (kind == LEVEL)
+		rc = cc_pgconn_query(r->pc,
+				     "INSERT INTO commcell.level_history (label, reason, level, at) "
+				     "SELECT a, b, d, e FROM unnest($1::text[], $2::text[], $3::text[], "
+				     "$4::int[], $5::timestamptz[]) AS u(a, b, c, d, e)",
+				     5, params, written, r);
+	else if (kind == HISTORY)
 		rc = cc_pgconn_query(r->pc,
 				     "INSERT INTO commcell.history (partner, metric, site, value, "
 				     "observed_at) SELECT * FROM unnest($1::text[], $2::text[], "

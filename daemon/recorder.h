@@ -26,6 +26,10 @@ void cc_recorder_quarantine(struct cc_recorder *r, const char *partner, int feed
 			    int64_t row_id, const char *metric, const char *site,
 			    const char *value_text, int64_t observed_ms, const char *reason);
 
+/* A change of the system escalation level. */
+void cc_recorder_level(struct cc_recorder *r, int level, const char *label, const char *reason,
+		       int64_t at_ms);
+
 /* Daily partitions ahead and retention behind; call at start and then every hour. */
 void cc_recorder_maintain(struct cc_recorder *r, int retention_days);
 

@@ -10,18 +10,64 @@ const char *cc_status_name(enum cc_status s)
 
 /* NHS thresholds are phrased "below 95%" (performance) and "above 92%" (occupancy): a value
  * exactly on the line is on target, so only a value strictly beyond it counts. */
-static bool beyond(const struct cc_metric_def *def, double value, double line)
+static bool beyond(bool higher_is_better, double value, double line)
 {
-	return def->higher_is_better ? value < line : value > line;
+	return higher_is_better ? value < line : value > line;
+}
+
+void cc_limits_for(const struct cc_catalog *cat, const struct cc_metric_def *def, const char *site,
+		   struct cc_limits *out)
+{
+	const struct cc_threshold *t = cc_catalog_threshold(cat, def->partner, def->key, site);
+
+	out->higher_is_better = def->higher_is_better;
+	if (t) {
+		out->has_amber = t->has_amber;
+		out->amber = t->amber;
+		out->has_red = t->has_red;
+		out->red = t->red;
+		out->hysteresis = t->hysteresis;
+		out->min_duration_s = t->min_duration_s;
+	} else {
+		out->has_amber = def->has_amber;
+		out->amber = def->amber;
+		out->has_red = def->has_red;
+		out->red = def->red;
+		out->hysteresis = def->hysteresis;
+		out->min_duration_s = def->min_duration_s;
+	}
+}
+
+enum cc_status cc_status_judge_limits(const struct cc_limits *l, double value)
+{
+	if (l->has_red && beyond(l->higher_is_better, value, l->red))
+		return CC_RED;
+	if (l->has_amber && beyond(l->higher_is_better, value, l->amber))
+		return CC_AMBER;
+	return CC_GREEN;
 }
 
 enum cc_status cc_status_judge(const struct cc_metric_def *def, double value)
 {
-	if (def->has_red && beyond(def, value, def->red))
-		return CC_RED;
-	if (def->has_amber && beyond(def, value, def->amber))
-		return CC_AMBER;
-	return CC_GREEN;
+	struct cc_limits l = {
+		.higher_is_better = def->higher_is_better,
+		.has_amber = def->has_amber, .has_red = def->has_red,
+		.amber = def->amber, .red = def->red,
+	};
+	return cc_status_judge_limits(&l, value);
+}
+
+enum cc_status cc_status_hysteresis(const struct cc_limits *l, double value, enum cc_status shown)
+{
+	enum cc_status now = cc_status_judge_limits(l, value), held;
+
+	if (now >= shown || l->hysteresis <= 0)
+		return now;
+	/* Improving: judge the value as if it were worse by the hysteresis; it only leaves a
+	 * status once it has cleared that status's line by that much, never ending worse. */
+	held = cc_status_judge_limits(l, l->higher_is_better ? value - l->hysteresis
+							     : value + l->hysteresis);
+	return held < shown ? (held > now ? held : now) : shown;
 }
 
 static void format_window(int seconds, char *buf, size_t len)

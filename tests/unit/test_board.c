@@ -341,6 +341,119 @@ START_TEST(rejected_row_marks_the_value_until_a_good_one)
 }
 END_TEST
 
+static const char *status_of(json_t *o)
+{
+	return str(json_array_get(json_object_get(o, "metrics"), 0), "status");
+}
+
+START_TEST(minimum_duration_delays_a_worse_status)
+{
+	json_t *o, *e;
+
+	cat->metrics[1].min_duration_s = 60;   /* beds.ga_occupancy: amber 92, red 95 */
+	observe(board, "acute", "beds.ga_occupancy", "", 90, NOW, NOW);
+	cc_msg_unref(cc_board_flush(board, NOW));
+	observe(board, "acute", "beds.ga_occupancy", "", 96, NOW + 1000, NOW + 1000);
+	o = parse_msg(cc_board_flush(board, NOW + 1000));
+	e = json_array_get(json_object_get(o, "metrics"), 0);
+	ck_assert_str_eq(str(e, "status"), "green");      /* not yet: must hold 60 s */
+	ck_assert_str_eq(str(json_object_get(e, "pending"), "status"), "red");
+	json_decref(o);
+	cc_board_tick(board, NOW + 60999);
+	ck_assert_ptr_null(cc_board_flush(board, NOW + 60999));
+	cc_board_tick(board, NOW + 61000);
+	o = parse_msg(cc_board_flush(board, NOW + 61000));
+	ck_assert_str_eq(status_of(o), "red");
+	json_decref(o);
+	/* a dip back under the line calls a pending worse status off */
+	observe(board, "acute", "beds.ga_occupancy", "", 90, NOW + 62000, NOW + 62000);
+	cc_msg_unref(cc_board_flush(board, NOW + 62000));
+	observe(board, "acute", "beds.ga_occupancy", "", 96, NOW + 63000, NOW + 63000);
+	cc_board_tick(board, NOW + 100000);
+	observe(board, "acute", "beds.ga_occupancy", "", 91, NOW + 101000, NOW + 101000);
+	cc_board_tick(board, NOW + 200000);
+	o = parse_msg(cc_board_flush(board, NOW + 200000));
+	ck_assert_str_eq(status_of(o), "green");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(flapping_value_does_not_flap_the_status)
+{
+	int changes = 0;
+	json_t *o;
+
+	cat->metrics[0].hysteresis = 1.0;    /* ED 4-hour: amber below 95 */
+	observe(board, "acute", "ed.four_hour_performance", "", 94.8, NOW, NOW);
+	cc_msg_unref(cc_board_flush(board, NOW));
+	for (int i = 1; i <= 20; i++) {
+		double v = i % 2 ? 95.2 : 94.8;   /* sits on the line */
+		observe(board, "acute", "ed.four_hour_performance", "", v, NOW + i * 1000, NOW + i * 1000);
+		o = parse_msg(cc_board_flush(board, NOW + i * 1000));
+		if (strcmp(status_of(o), "amber"))
+			changes++;
+		json_decref(o);
+	}
+	ck_assert_int_eq(changes, 0);
+}
+END_TEST
+
+START_TEST(site_override_thresholds)
+{
+	struct cc_threshold *t = cc_catalog_add_threshold(cat);
+	json_t *o, *e;
+
+	t->partner = cc_xstrdup("acute");
+	t->metric = cc_xstrdup("beds.ga_occupancy");
+	t->site = cc_xstrdup("SGH");
+	t->has_amber = t->has_red = true;
+	t->amber = 85;
+	t->red = 90;
+	observe(board, "acute", "beds.ga_occupancy", "NGH", 88, NOW, NOW);
+	observe(board, "acute", "beds.ga_occupancy", "SGH", 88, NOW, NOW);
+	o = parse_msg(cc_board_snapshot(board, NOW));
+	e = find(json_object_get(o, "metrics"), "acute", "beds.ga_occupancy", "NGH");
+	ck_assert_str_eq(str(e, "status"), "green");
+	e = find(json_object_get(o, "metrics"), "acute", "beds.ga_occupancy", "SGH");
+	ck_assert_str_eq(str(e, "status"), "amber");
+	ck_assert(json_real_value(json_object_get(e, "red")) == 90.0);
+	json_decref(o);
+}
+END_TEST
+
+static int status_calls;
+static void count_status(void *arg, const struct cc_board_view *v, enum cc_status old)
+{
+	(void)arg;
+	(void)old;
+	if (!strcmp(v->key, "beds.ga_occupancy"))
+		status_calls++;
+}
+
+START_TEST(levels_follow_rules_and_listener_hears_changes)
+{
+	struct cc_level_rule *r = cc_catalog_add_level_rule(cat);
+	const char *why;
+
+	r->level = 3;
+	r->red_only = true;
+	r->count = 2;
+	r->description = cc_xstrdup("two or more at red");
+	cc_board_on_status(board, count_status, NULL);
+	observe(board, "acute", "beds.ga_occupancy", "", 99, NOW, NOW);
+	cc_msg_unref(cc_board_flush(board, NOW));
+	ck_assert_int_eq(cc_board_level(board, NULL), 1);
+	ck_assert(!cc_board_take_level_change(board));
+	observe(board, "acute", "ed.four_hour_performance", "", 50, NOW, NOW);
+	cc_msg_unref(cc_board_flush(board, NOW));
+	ck_assert_int_eq(cc_board_level(board, &why), 3);
+	ck_assert(strstr(why, "two or more at red") != NULL);
+	ck_assert(cc_board_take_level_change(board));
+	ck_assert(!cc_board_take_level_change(board));
+	ck_assert_int_eq(status_calls, 1);  /* stale -> red */
+}
+END_TEST
+
 START_TEST(message_refcount)
 {
 	struct cc_msg *m = cc_msg_create("{\"a\":1}", 7);
@@ -373,6 +486,10 @@ int main(void)
 	tcase_add_test(tc, duplicates_and_replays);
 	tcase_add_test(tc, history_gets_changes_and_a_point_a_minute);
 	tcase_add_test(tc, rejected_row_marks_the_value_until_a_good_one);
+	tcase_add_test(tc, minimum_duration_delays_a_worse_status);
+	tcase_add_test(tc, flapping_value_does_not_flap_the_status);
+	tcase_add_test(tc, site_override_thresholds);
+	tcase_add_test(tc, levels_follow_rules_and_listener_hears_changes);
 	tcase_add_test(tc, message_refcount);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

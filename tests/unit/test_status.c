@@ -109,6 +109,29 @@ START_TEST(fresh_value_judged)
 }
 END_TEST
 
+START_TEST(hysteresis_holds_a_status_near_its_line)
+{
+	struct cc_limits l = { .higher_is_better = true, .has_amber = true, .has_red = true,
+			       .amber = 95, .red = 76, .hysteresis = 2 };
+
+	/* red must climb to 78 to leave red; amber must reach 97 to become green */
+	ck_assert_int_eq(cc_status_hysteresis(&l, 77.0, CC_RED), CC_RED);
+	ck_assert_int_eq(cc_status_hysteresis(&l, 78.5, CC_RED), CC_AMBER);
+	ck_assert_int_eq(cc_status_hysteresis(&l, 96.0, CC_AMBER), CC_AMBER);
+	ck_assert_int_eq(cc_status_hysteresis(&l, 97.5, CC_AMBER), CC_GREEN);
+	ck_assert_int_eq(cc_status_hysteresis(&l, 99.0, CC_RED), CC_GREEN);
+	/* getting worse is never held back by hysteresis */
+	ck_assert_int_eq(cc_status_hysteresis(&l, 94.9, CC_GREEN), CC_AMBER);
+	ck_assert_int_eq(cc_status_hysteresis(&l, 70.0, CC_AMBER), CC_RED);
+	/* lower is better: occupancy red above 95 must fall to 94 to leave */
+	struct cc_limits o = { .higher_is_better = false, .has_amber = true, .has_red = true,
+			       .amber = 92, .red = 95, .hysteresis = 1 };
+	ck_assert_int_eq(cc_status_hysteresis(&o, 94.5, CC_RED), CC_RED);
+	ck_assert_int_eq(cc_status_hysteresis(&o, 93.9, CC_RED), CC_AMBER);
+	ck_assert_int_eq(cc_status_hysteresis(&o, 90.9, CC_AMBER), CC_GREEN);
+}
+END_TEST
+
 START_TEST(names)
 {
 	ck_assert_str_eq(cc_status_name(CC_GREEN), "green");
@@ -133,6 +156,7 @@ int main(void)
 	tcase_add_test(tc, error_beats_everything);
 	tcase_add_test(tc, stale_when_no_value_or_old);
 	tcase_add_test(tc, fresh_value_judged);
+	tcase_add_test(tc, hysteresis_holds_a_status_near_its_line);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
