@@ -1,4 +1,7 @@
 #include "app.h"
+#include "alerts.h"
+#include "leader.h"
+#include "replica.h"
 #include "httpd.h"
 #include "hub.h"
 #include "log.h"
@@ -8,6 +11,7 @@
 #include "util.h"
 
 #include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +51,11 @@ struct cc_app {
 	struct cc_board *board;
 	struct cc_bus *bus;
 	struct cc_recorder *recorder;
+	struct cc_alerts *alerts;
+	struct cc_leader *leader;
+	struct cc_replica *replica;
+	char instance[128];
+	struct cc_authstore *auth;
 	struct cc_partner **partners;
 	size_t n_partners;
 
@@ -135,6 +144,9 @@ static void on_row(struct cc_partner *p, const struct cc_feed_def *feed, const s
 	if (record)
 		cc_recorder_history(app->recorder, cc_partner_name(p), row->metric, row->site,
 				    row->value, row->observed_ms);
+	/* followers see what the board holds: the newest good value per series */
+	cc_replica_value(app->replica, cc_partner_name(p), row->metric, row->site, row->value,
+			 row->observed_ms);
 }
 
 static void on_partner_change(struct cc_partner *p, void *user)
@@ -142,19 +154,27 @@ static void on_partner_change(struct cc_partner *p, void *user)
 	struct cc_app *app = user;
 
 	int64_t now = cc_now_ms();
+	json_t *feed_errors = json_array();
 
 	cc_board_partner_state(app->board, cc_partner_name(p), cc_partner_state(p),
 			       cc_partner_reason(p), cc_partner_error(p), now);
 	for (size_t i = 0; i < cc_partner_feed_count(p); i++) {
 		const struct cc_feed *f = cc_partner_feed(p, i);
 		const struct cc_feed_def *d = cc_feed_def(f);
+		const char *metric = d->kind == CC_FEED_QUERY ? d->metric : NULL;
 		char *error = cc_feed_error(f) ? cc_xasprintf("feed query failing: %s",
 							      cc_feed_error(f))
 					       : NULL;
-		cc_board_feed_error(app->board, cc_partner_name(p),
-				    d->kind == CC_FEED_QUERY ? d->metric : NULL, error, now);
+		cc_board_feed_error(app->board, cc_partner_name(p), metric, error, now);
+		if (error)
+			json_array_append_new(feed_errors,
+					      json_pack("{s:s?,s:s}", "metric", metric, "error", error));
 		free(error);
 	}
+	cc_replica_partner(app->replica, cc_partner_name(p), cc_partner_state(p),
+			   cc_partner_reason(p), cc_partner_error(p), feed_errors);
+	json_decref(feed_errors);
+	cc_replica_flush(app->replica);
 	publish(app);
 }
 
@@ -192,7 +212,15 @@ static void on_catalog(struct cc_hub *h, struct cc_catalog *cat, void *user)
 	drop_partners(app);
 	app->cat = cat;
 	cc_board_set_catalog(app->board, cat, cc_now_ms());
+	cc_alerts_set_catalog(app->alerts, cat);
 	cc_catalog_destroy(old);
+	if (!cc_leader_leading(app->leader)) {
+		/* a follower reads partners' values from the hub, not from the partners */
+		free(next);
+		cc_replica_poke(app->replica);
+		publish(app);
+		return;
+	}
 	app->partners = next;
 	app->n_partners = cat->n_partners;
 	for (size_t i = 0; i < cat->n_partners; i++) {
@@ -208,6 +236,53 @@ static void on_catalog(struct cc_hub *h, struct cc_catalog *cat, void *user)
 	publish(app);
 }
 
+static void start_partners(struct cc_app *app)
+{
+	static const struct cc_partner_events pev = { on_row, on_partner_change };
+
+	drop_partners(app);
+	if (!app->cat)
+		return;
+	app->partners = cc_xcalloc(app->cat->n_partners, sizeof *app->partners);
+	app->n_partners = app->cat->n_partners;
+	for (size_t i = 0; i < app->cat->n_partners; i++) {
+		app->partners[i] = cc_partner_create(&app->loop, &app->cat->partners[i], app->cat,
+						     &pev, app);
+		cc_partner_start(app->partners[i]);
+	}
+}
+
+/* Leading: poll the partners, record history, run alerts, publish to followers. Following:
+ * none of that; read the leader's board from the hub. */
+static void leadership_changed(void *arg, bool leading)
+{
+	struct cc_app *app = arg;
+
+	cc_replica_follow(app->replica, !leading);
+	cc_alerts_set_active(app->alerts, leading);
+	if (leading)
+		start_partners(app);
+	else
+		drop_partners(app);
+	publish(app);
+}
+
+static void replica_applied(void *arg)
+{
+	struct cc_app *app = arg;
+
+	publish(app);
+}
+
+static void on_hub_notify(struct cc_hub *h, const char *channel, void *user)
+{
+	struct cc_app *app = user;
+
+	(void)h;
+	if (!strcmp(channel, "commcell_current"))
+		cc_replica_poke(app->replica);
+}
+
 static void on_hub_state(struct cc_hub *h, bool up, const char *reason, void *user)
 {
 	struct cc_app *app = user;
@@ -215,6 +290,8 @@ static void on_hub_state(struct cc_hub *h, bool up, const char *reason, void *us
 	(void)reason;
 	app->hub_up = up;
 	if (up) {
+		cc_replica_set_conn(app->replica, cc_hub_conn(h));
+		cc_alerts_set_conn(app->alerts, cc_hub_conn(h));
 		cc_recorder_set_conn(app->recorder, cc_hub_conn(h));
 		cc_recorder_maintain(app->recorder, app->cfg->history_retention_days);
 	}
@@ -255,6 +332,30 @@ static struct cc_msg *snapshot(void *user)
 	return cc_board_snapshot(app->board, cc_now_ms());
 }
 
+/* A status changed: let the alert engine look now rather than at its next round. */
+static void status_changed(void *arg, const struct cc_board_view *v, enum cc_status old)
+{
+	struct cc_app *app = arg;
+
+	(void)v;
+	(void)old;
+	cc_alerts_poke(app->alerts);
+}
+
+static void alerts_changed(void *arg, json_t *alerts)
+{
+	struct cc_app *app = arg;
+	json_t *o = json_pack("{s:s,s:O}", "type", "alerts", "alerts", alerts);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	struct cc_msg *m = cc_msg_create(text, strlen(text));
+
+	cc_board_set_alerts(app->board, json_incref(alerts));
+	cc_bus_broadcast(app->bus, m);
+	cc_msg_unref(m);
+	free(text);
+	json_decref(o);
+}
+
 static void on_signal(int signo, void *user)
 {
 	struct cc_app *app = user;
@@ -265,7 +366,8 @@ static void on_signal(int signo, void *user)
 
 struct cc_app *cc_app_create(const struct cc_config *cfg, char *err, size_t errlen)
 {
-	static const struct cc_hub_events hev = { on_catalog, on_hub_state };
+	static const struct cc_hub_events hev = { on_catalog, on_hub_state, on_hub_notify };
+	char host[64] = "?";
 	struct lws_context_creation_info info;
 	struct cc_app *app = cc_xcalloc(1, sizeof *app);
 
@@ -299,6 +401,19 @@ struct cc_app *cc_app_create(const struct cc_config *cfg, char *err, size_t errl
 	app->bus = cc_bus_create(app->lws, &cc_httpd_ws_protocol, snapshot, app);
 	app->recorder = cc_recorder_create(app->lws, RECORDER_MAX_ROWS);
 	app->hub = cc_hub_create(&app->loop, cfg->hub, &hev, app);
+	app->alerts = cc_alerts_create(&app->loop, app->board, cfg, alerts_changed, app);
+	app->replica = cc_replica_create(app->lws, app->board, replica_applied, app);
+	gethostname(host, sizeof host - 1);
+	snprintf(app->instance, sizeof app->instance, "%s:%d:%d", host, cfg->listen_port,
+		 (int)getpid());
+	app->leader = cc_leader_create(&app->loop, cfg->hub, app->instance, leadership_changed, app);
+	cc_board_on_status(app->board, status_changed, app);
+	app->auth = cc_authstore_create(&app->loop, cfg->hub, cfg->allow_anonymous_display, err,
+					errlen);
+	if (!app->auth) {
+		cc_app_destroy(app);
+		return NULL;
+	}
 	return app;
 }
 
@@ -308,6 +423,9 @@ int cc_app_run(struct cc_app *app)
 		app->cfg->listen_address ? app->cfg->listen_address : "*", app->cfg->listen_port,
 		app->cfg->web_root);
 	cc_hub_start(app->hub);
+	cc_leader_start(app->leader);
+	cc_replica_follow(app->replica, true);  /* until this instance knows it leads */
+	cc_authstore_start(app->auth);
 	lws_sul_schedule(app->lws, 0, &app->tick_sul, tick, TICK_MS * LWS_US_PER_MS);
 	lws_sul_schedule(app->lws, 0, &app->beat_sul, beat, HEARTBEAT_MS * LWS_US_PER_MS);
 	lws_sul_schedule(app->lws, 0, &app->maintain_sul, maintain, MAINTAIN_MS * LWS_US_PER_MS);
@@ -343,6 +461,8 @@ struct cc_bus *cc_app_bus(struct cc_app *app) { return app->bus; }
 struct cc_board *cc_app_board(struct cc_app *app) { return app->board; }
 const struct cc_catalog *cc_app_catalog(struct cc_app *app) { return app->cat; }
 struct cc_pgconn *cc_app_hub_conn(struct cc_app *app) { return cc_hub_conn(app->hub); }
+struct cc_alerts *cc_app_alerts(struct cc_app *app) { return app->alerts; }
+struct cc_authstore *cc_app_auth(struct cc_app *app) { return app->auth; }
 
 bool cc_app_ready(struct cc_app *app, char *why, size_t len)
 {
@@ -354,6 +474,21 @@ bool cc_app_ready(struct cc_app *app, char *why, size_t len)
 		cc_strlcpy(why, "configuration not loaded yet", len);
 		return false;
 	}
+	if (!cc_authstore_loaded(app->auth)) {
+		cc_strlcpy(why, "sessions and device tokens not loaded yet", len);
+		return false;
+	}
+	if (!cc_leader_decided(app->leader)) {
+		cc_strlcpy(why, "not yet known whether this instance leads", len);
+		return false;
+	}
+	if (!cc_leader_leading(app->leader)) {
+		if (!cc_replica_loaded(app->replica)) {
+			cc_strlcpy(why, "following: the leader's board not read yet", len);
+			return false;
+		}
+		return true;
+	}
 	for (size_t i = 0; i < app->n_partners; i++)
 		if (!cc_partner_settled(app->partners[i])) {
 			snprintf(why, len, "partner %s: first load not finished",
@@ -362,6 +497,9 @@ bool cc_app_ready(struct cc_app *app, char *why, size_t len)
 		}
 	return true;
 }
+
+bool cc_app_leading(struct cc_app *app) { return cc_leader_leading(app->leader); }
+const char *cc_app_instance(struct cc_app *app) { return app->instance; }
 
 json_t *cc_app_feeds_json(struct cc_app *app)
 {
@@ -384,6 +522,9 @@ char *cc_app_prometheus(struct cc_app *app)
 		   "# TYPE commcell_ready gauge\ncommcell_ready %d\n",
 		cc_app_ready(app, why, sizeof why) ? 1 : 0);
 	fprintf(f, "# TYPE commcell_hub_up gauge\ncommcell_hub_up %d\n", app->hub_up ? 1 : 0);
+	fprintf(f, "# HELP commcell_leader 1 when this instance polls partners and runs alerts.\n"
+		   "# TYPE commcell_leader gauge\ncommcell_leader %d\n",
+		cc_leader_leading(app->leader) ? 1 : 0);
 	fprintf(f, "# TYPE commcell_ws_clients gauge\ncommcell_ws_clients %zu\n",
 		cc_bus_clients(app->bus));
 	fprintf(f, "# TYPE commcell_ws_resyncs_total counter\ncommcell_ws_resyncs_total %llu\n",
@@ -404,6 +545,15 @@ char *cc_app_prometheus(struct cc_app *app)
 		(unsigned long long)cc_recorder_dropped(app->recorder));
 	fprintf(f, "# TYPE commcell_history_rows_pending gauge\ncommcell_history_rows_pending %zu\n",
 		cc_recorder_pending(app->recorder));
+	{
+		unsigned long long jobs, ms;
+		cc_pwhash_stats(cc_authstore_hasher(app->auth), &jobs, &ms);
+		fprintf(f, "# HELP commcell_password_hashes_total Argon2id hashes and checks done.\n"
+			   "# TYPE commcell_password_hashes_total counter\n"
+			   "commcell_password_hashes_total %llu\n"
+			   "# TYPE commcell_password_hash_seconds_total counter\n"
+			   "commcell_password_hash_seconds_total %.3f\n", jobs, ms / 1000.0);
+	}
 	fprintf(f, "# TYPE commcell_partner_up gauge\n");
 	for (size_t i = 0; i < app->n_partners; i++)
 		fprintf(f, "commcell_partner_up{partner=\"%s\"} %d\n",
@@ -433,6 +583,10 @@ void cc_app_destroy(struct cc_app *app)
 	lws_sul_cancel(&app->drain_sul);
 	drop_partners(app);
 	cc_recorder_destroy(app->recorder);
+	cc_alerts_destroy(app->alerts);
+	cc_leader_destroy(app->leader);
+	cc_replica_destroy(app->replica);
+	cc_authstore_destroy(app->auth);
 	cc_hub_destroy(app->hub);
 	/* The context closes every client connection; their CLOSED callbacks detach from bus. */
 	lws_context_destroy(app->lws);

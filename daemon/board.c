@@ -52,6 +52,7 @@ struct cc_board {
 	uint64_t seq;
 	bool dirty;
 	cc_board_status_fn on_status;
+	json_t *alerts;
 	void *on_status_arg;
 	int level;                 /* system escalation level, 1-4 */
 	char level_reason[256];
@@ -148,6 +149,28 @@ static void rejudge(struct cc_board *b, struct entry *e, int64_t now_ms)
 			b->on_status(b->on_status_arg, &v, old);
 		}
 	}
+}
+
+void cc_board_foreach(const struct cc_board *b, void (*fn)(void *arg, const struct cc_board_view *v),
+		      void *arg)
+{
+	for (size_t i = 0; i < b->n_entries; i++) {
+		const struct entry *e = b->entries[i];
+		struct cc_board_view v = {
+			.partner = e->partner, .key = e->key, .site = e->site,
+			.label = e->def->label, .unit = e->def->unit, .stage = e->def->stage,
+			.has_value = e->has_value, .value = e->value,
+			.observed_ms = e->observed_ms, .status = e->status, .reason = e->reason,
+		};
+		fn(arg, &v);
+	}
+}
+
+void cc_board_set_alerts(struct cc_board *b, json_t *alerts)
+{
+	json_decref(b->alerts);
+	b->alerts = alerts;
+	b->snapshot_valid = false;
 }
 
 void cc_board_on_status(struct cc_board *b, cc_board_status_fn fn, void *arg)
@@ -387,7 +410,11 @@ void cc_board_feed_error(struct cc_board *b, const char *partner, const char *me
 		struct entry *e = b->entries[i];
 		if (strcmp(e->partner, partner))
 			continue;
-		if (metric ? strcmp(e->key, metric) : served_by_query_feed(b->cat, partner, e->key))
+		/* "*": every metric of the partner (a follower clearing what the leader reported) */
+		if (metric && !strcmp(metric, "*"))
+			;
+		else if (metric ? strcmp(e->key, metric)
+				: served_by_query_feed(b->cat, partner, e->key))
 			continue;
 		if ((e->feed_error == NULL) == (error == NULL) &&
 		    (!error || !strcmp(e->feed_error, error)))
@@ -619,6 +646,10 @@ struct cc_msg *cc_board_snapshot(struct cc_board *b, int64_t now_ms)
 		json_array_append_new(metrics, entry_json(b->entries[i]));
 	json_object_set_new(o, "metrics", metrics);
 	json_object_set_new(o, "level", cc_board_level_json(b));
+	if (b->alerts)
+		json_object_set(o, "alerts", b->alerts);
+	else
+		json_object_set_new(o, "alerts", json_array());
 	cc_msg_unref(b->snapshot);
 	b->snapshot = encode(o);
 	b->snapshot_seq = b->seq;
@@ -654,5 +685,6 @@ void cc_board_destroy(struct cc_board *b)
 	}
 	free(b->removed);
 	cc_msg_unref(b->snapshot);
+	json_decref(b->alerts);
 	free(b);
 }

@@ -32,6 +32,13 @@ typedef void (*cc_board_status_fn)(void *arg, const struct cc_board_view *v, enu
 /* Called whenever a series' status changes (from the call that changed it). */
 void cc_board_on_status(struct cc_board *b, cc_board_status_fn fn, void *arg);
 
+/* Every series, in board order. */
+void cc_board_foreach(const struct cc_board *b, void (*fn)(void *arg, const struct cc_board_view *v),
+		      void *arg);
+
+/* The alert list shown with the board (a JSON array, stolen); snapshots carry it. */
+void cc_board_set_alerts(struct cc_board *b, json_t *alerts);
+
 /* The system escalation level (1-4) and why, as of the last flush. */
 int cc_board_level(const struct cc_board *b, const char **reason);
 /* True once after each change of level (checked by whoever announces it). */

@@ -51,6 +51,12 @@ struct cc_level_rule *cc_catalog_add_level_rule(struct cc_catalog *cat)
 	return &cat->level_rules[cat->n_level_rules - 1];
 }
 
+struct cc_alert_rule *cc_catalog_add_alert_rule(struct cc_catalog *cat)
+{
+	cat->alert_rules = grow(cat->alert_rules, &cat->n_alert_rules, sizeof *cat->alert_rules);
+	return &cat->alert_rules[cat->n_alert_rules - 1];
+}
+
 const struct cc_threshold *cc_catalog_threshold(const struct cc_catalog *cat, const char *partner,
 						const char *metric, const char *site)
 {
@@ -117,6 +123,13 @@ void cc_catalog_destroy(struct cc_catalog *cat)
 		free(cat->level_rules[i].partner);
 		free(cat->level_rules[i].description);
 	}
+	for (size_t i = 0; i < cat->n_alert_rules; i++) {
+		free(cat->alert_rules[i].name);
+		free(cat->alert_rules[i].partner);
+		free(cat->alert_rules[i].metric);
+		free(cat->alert_rules[i].site);
+	}
+	free(cat->alert_rules);
 	free(cat->thresholds);
 	free(cat->level_rules);
 	free(cat->stages);

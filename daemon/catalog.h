@@ -68,6 +68,16 @@ struct cc_level_rule {
 	char *description;
 };
 
+/* An alert rule as the evaluator needs it (the rest lives in the hub's functions). */
+struct cc_alert_rule {
+	int id;
+	char *name;
+	char *partner, *metric, *site;   /* NULL matches any */
+	bool by_level;                   /* watches the system level instead of metrics */
+	int level;
+	bool red_only;                   /* status 'red'; else 'amber' (amber or red) */
+};
+
 struct cc_catalog {
 	struct cc_stage *stages;
 	size_t n_stages;
@@ -81,6 +91,8 @@ struct cc_catalog {
 	size_t n_thresholds;
 	struct cc_level_rule *level_rules;
 	size_t n_level_rules;
+	struct cc_alert_rule *alert_rules;
+	size_t n_alert_rules;
 };
 
 struct cc_catalog *cc_catalog_create(void);
@@ -92,6 +104,7 @@ struct cc_feed_def *cc_catalog_add_feed(struct cc_catalog *cat);
 struct cc_metric_def *cc_catalog_add_metric(struct cc_catalog *cat);
 struct cc_threshold *cc_catalog_add_threshold(struct cc_catalog *cat);
 struct cc_level_rule *cc_catalog_add_level_rule(struct cc_catalog *cat);
+struct cc_alert_rule *cc_catalog_add_alert_rule(struct cc_catalog *cat);
 
 /* The override for this site, or NULL. */
 const struct cc_threshold *cc_catalog_threshold(const struct cc_catalog *cat, const char *partner,

@@ -27,11 +27,15 @@ struct parse {
 };
 
 enum key_id {
-	K_LISTEN_ADDRESS, K_LISTEN_PORT, K_HUB, K_WEB_ROOT, K_LOG_LEVEL, K_RETENTION, K_COUNT
+	K_LISTEN_ADDRESS, K_LISTEN_PORT, K_HUB, K_WEB_ROOT, K_LOG_LEVEL, K_RETENTION, K_ANON_DISPLAY,
+	K_PUBLIC_URL, K_SMTP_URL, K_SMTP_FROM, K_SMTP_USER, K_SMTP_PASSWORD_FILE, K_SMTP_STARTTLS,
+	K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"listen_address", "listen_port", "hub", "web_root", "log_level", "history_retention_days",
+	"allow_anonymous_display", "public_url", "smtp_url", "smtp_from", "smtp_user",
+	"smtp_password_file", "smtp_starttls",
 };
 
 static int fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -86,7 +90,9 @@ static int set_key(struct parse *p, struct cc_config *cfg, const char *key, cons
 			break;
 	if (id == K_COUNT)
 		return fail(p, "unknown key '%s' (known keys: listen_address, listen_port, hub, "
-			       "web_root, log_level, history_retention_days)", key);
+			       "web_root, log_level, history_retention_days, "
+			       "allow_anonymous_display, public_url, smtp_url, smtp_from, smtp_user, "
+			       "smtp_password_file, smtp_starttls)", key);
 	if (p->seen & (1u << id))
 		return fail(p, "key '%s' is set more than once", key);
 	p->seen |= 1u << id;
@@ -129,6 +135,49 @@ static int set_key(struct parse *p, struct cc_config *cfg, const char *key, cons
 		cfg->history_retention_days = (int)n;
 		return 0;
 	}
+	case K_ANON_DISPLAY:
+		/* true lets anyone who reaches the port read the board without signing in: for
+		 * tests and closed networks only */
+		if (!strcmp(val, "true") || !strcmp(val, "yes") || !strcmp(val, "1"))
+			cfg->allow_anonymous_display = true;
+		else if (!strcmp(val, "false") || !strcmp(val, "no") || !strcmp(val, "0"))
+			cfg->allow_anonymous_display = false;
+		else
+			return fail(p, "allow_anonymous_display must be true or false, not '%s'", val);
+		return 0;
+	case K_PUBLIC_URL:
+		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
+			return fail(p, "public_url must start with http:// or https://, not '%s'", val);
+		cfg->public_url = cc_xstrdup(val);
+		if (cfg->public_url[strlen(cfg->public_url) - 1] == '/')
+			cfg->public_url[strlen(cfg->public_url) - 1] = '\0';
+		return 0;
+	case K_SMTP_URL:
+		if (strncmp(val, "smtp://", 7) && strncmp(val, "smtps://", 8))
+			return fail(p, "smtp_url must look like smtp://host:port or smtps://host:port, "
+				       "not '%s'", val);
+		cfg->smtp_url = cc_xstrdup(val);
+		return 0;
+	case K_SMTP_FROM:
+		if (!strchr(val, '@') || strpbrk(val, " <>\"\r\n"))
+			return fail(p, "smtp_from must be a bare e-mail address, not '%s'", val);
+		cfg->smtp_from = cc_xstrdup(val);
+		return 0;
+	case K_SMTP_USER:
+		cfg->smtp_user = cc_xstrdup(val);
+		return 0;
+	case K_SMTP_PASSWORD_FILE:
+		/* the password itself never sits in this file or in the logs */
+		if (stat(val, &st) || !S_ISREG(st.st_mode))
+			return fail(p, "smtp_password_file '%s' is not a readable file", val);
+		cfg->smtp_password_file = cc_xstrdup(val);
+		return 0;
+	case K_SMTP_STARTTLS:
+		if (!strcmp(val, "true") || !strcmp(val, "false")) {
+			cfg->smtp_starttls = !strcmp(val, "true");
+			return 0;
+		}
+		return fail(p, "smtp_starttls must be true or false, not '%s'", val);
 	case K_LOG_LEVEL:
 		if (cc_log_level_parse(val, &cfg->log_level))
 			return fail(p, "log_level must be one of error, warn, info, debug, not '%s'", val);
@@ -233,5 +282,10 @@ void cc_config_destroy(struct cc_config *cfg)
 	free(cfg->listen_address);
 	free(cfg->hub);
 	free(cfg->web_root);
+	free(cfg->public_url);
+	free(cfg->smtp_url);
+	free(cfg->smtp_from);
+	free(cfg->smtp_user);
+	free(cfg->smtp_password_file);
 	free(cfg);
 }

@@ -4,6 +4,7 @@
 
 #include "log.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cc_config {
@@ -13,6 +14,13 @@ struct cc_config {
 	char *web_root;            /* directory served at / */
 	enum cc_log_level log_level;
 	int history_retention_days;
+	bool allow_anonymous_display;  /* read the board without signing in (default false) */
+	char *public_url;          /* base of links in alert messages; NULL: http://localhost:PORT */
+	char *smtp_url;            /* NULL: no e-mail */
+	char *smtp_from;
+	char *smtp_user;
+	char *smtp_password_file;
+	bool smtp_starttls;
 };
 
 /* Parse FILE. On failure returns NULL and writes "FILE:LINE: message" into err. */

@@ -3,8 +3,10 @@
 #include "auth.h"
 #include "log.h"
 #include "pgconn.h"
+#include "pwhash.h"
 #include "request.h"
 #include "routes.h"
+#include "sender.h"
 #include "signals.h"
 #include "strbuf.h"
 #include "util.h"
@@ -39,6 +41,7 @@ struct cc_request {
 	bool replied;
 	unsigned status;
 	char *reply;
+	const char *reply_type;     /* static string; NULL: application/json */
 };
 
 struct http_pss {
@@ -51,6 +54,8 @@ struct ws_pss {
 	struct cc_client *client;
 	char *rx;                  /* fragments of a message in progress */
 	size_t rx_len;
+	struct cc_identity id;     /* who opened it: checked again when sessions change */
+	unsigned auth_generation;
 };
 
 static struct cc_app *app_of(struct lws *wsi) { return lws_context_user(lws_get_context(wsi)); }
@@ -193,6 +198,22 @@ void cc_request_reply(struct cc_request *r, unsigned status, json_t *body)
 	json_decref(body);
 	if (!r->wsi) {
 		free_request(r);  /* the client left while we worked */
+		return;
+	}
+	lws_callback_on_writable(r->wsi);
+}
+
+void cc_request_reply_text(struct cc_request *r, unsigned status, const char *content_type,
+			   const char *text)
+{
+	if (r->replied)
+		return;
+	r->replied = true;
+	r->status = status;
+	r->reply = cc_xstrdup(text);
+	r->reply_type = content_type;
+	if (!r->wsi) {
+		free_request(r);
 		return;
 	}
 	lws_callback_on_writable(r->wsi);
@@ -436,8 +457,9 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 			r->reply = NULL;
 			memset(&r->extra_headers, 0, sizeof r->extra_headers);
 			pss->req = NULL;
-			rc = respond(wsi, pss, r->status, "application/json", body, strlen(body),
-				     &extra);
+			rc = respond(wsi, pss, r->status,
+				     r->reply_type ? r->reply_type : "application/json", body,
+				     strlen(body), &extra);
 			cc_strbuf_free(&extra);
 			free_request(r);
 			return rc;
@@ -503,13 +525,28 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws"))
 			return 1;
-		return cc_auth_ws_allowed(wsi) ? 0 : 1;
+		return cc_auth_ws_identify(wsi, &pss->id) ? 0 : 1;
 	case LWS_CALLBACK_ESTABLISHED:
 		app = app_of(wsi);
+		pss->auth_generation = cc_authstore_generation(cc_app_auth(app));
 		pss->client = cc_bus_attach(cc_app_bus(app), wsi);
 		return 0;
-	case LWS_CALLBACK_SERVER_WRITEABLE:
+	case LWS_CALLBACK_SERVER_WRITEABLE: {
+		/* Every message passes here, the heartbeat at least every 10 s: a session signed out
+		 * or a token revoked elsewhere ends its connections within that time. */
+		struct cc_authstore *auth = cc_app_auth(app_of(wsi));
+		if (pss->auth_generation != cc_authstore_generation(auth)) {
+			pss->auth_generation = cc_authstore_generation(auth);
+			if (!cc_authstore_still_valid(auth, &pss->id)) {
+				cc_info("ws: closing a connection of %s: its session or token ended",
+					pss->id.user[0] ? pss->id.user : "an anonymous display");
+				lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+						 (unsigned char *)"signed out", 10);
+				return -1;
+			}
+		}
 		return pss->client ? cc_bus_writable(pss->client) : 0;
+	}
 	case LWS_CALLBACK_RECEIVE: {
 		bool first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
 		if (first)
@@ -557,8 +594,12 @@ const struct lws_protocols cc_httpd_ws_protocol = {
 };
 
 const struct lws_protocols *const cc_httpd_protocols[] = {
-	&http_protocol, &cc_httpd_ws_protocol, &cc_pgconn_protocol, &cc_signals_protocol, NULL,
+	&http_protocol, &cc_httpd_ws_protocol, &cc_pgconn_protocol, &cc_signals_protocol,
+	&cc_pwhash_protocol, &cc_sender_protocol, NULL,
 };
+
+/* The mount keeps a pointer to its origin; one daemon per process, so one buffer will do. */
+static char vendor_uplot[4096];
 
 void cc_httpd_mounts(struct lws_http_mount mounts[CC_HTTPD_MOUNTS], const char *web_root)
 {
@@ -573,6 +614,14 @@ void cc_httpd_mounts(struct lws_http_mount mounts[CC_HTTPD_MOUNTS], const char *
 		mounts[i].origin_protocol = LWSMPRO_CALLBACK;
 		mounts[i].mount_next = &mounts[i + 1];
 	}
+	/* /vendor/uplot: the chart library, installed by npm ci in web/ (web/package.json) */
+	snprintf(vendor_uplot, sizeof vendor_uplot, "%s/node_modules/uplot/dist", web_root);
+	mounts[i].mountpoint = "/vendor/uplot";
+	mounts[i].mountpoint_len = (unsigned char)strlen(mounts[i].mountpoint);
+	mounts[i].origin = vendor_uplot;
+	mounts[i].origin_protocol = LWSMPRO_FILE;
+	mounts[i].mount_next = &mounts[i + 1];
+	i++;
 	/* /manager serves manager.html from the same root so both pages share their assets */
 	mounts[i].mountpoint = "/manager";
 	mounts[i].mountpoint_len = 8;

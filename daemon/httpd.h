@@ -14,7 +14,7 @@ extern const struct lws_protocols *const cc_httpd_protocols[];
 extern const struct lws_protocols cc_httpd_ws_protocol;
 
 /* Builds the mount list for web_root into storage owned by the caller. */
-#define CC_HTTPD_MOUNTS 6
+#define CC_HTTPD_MOUNTS 7
 void cc_httpd_mounts(struct lws_http_mount mounts[CC_HTTPD_MOUNTS], const char *web_root);
 
 #endif

@@ -6,7 +6,8 @@
 #include <string.h>
 
 enum step {
-	STEP_STAGES, STEP_PARTNERS, STEP_FEEDS, STEP_METRICS, STEP_THRESHOLDS, STEP_LEVELS, STEP_DONE
+	STEP_STAGES, STEP_PARTNERS, STEP_FEEDS, STEP_METRICS, STEP_THRESHOLDS, STEP_LEVELS,
+	STEP_ALERT_RULES, STEP_DONE
 };
 
 static const char *const step_sql[] = {
@@ -26,6 +27,8 @@ static const char *const step_sql[] = {
 	"FROM commcell.threshold ORDER BY partner, metric, site",
 	"SELECT level, status, count, stage, partner, description FROM commcell.level_rule "
 	"ORDER BY level DESC, id",
+	"SELECT id, name, partner, metric, site, status, level FROM commcell.alert_rule "
+	"WHERE enabled ORDER BY id",
 };
 
 static char *dup_value_or_null(PGresult *res, int row, int col)
@@ -142,6 +145,18 @@ static void fill(struct cc_catalog *cat, enum step step, PGresult *res)
 			l->description = dup_value(res, i, 5);
 			break;
 		}
+		case STEP_ALERT_RULES: {
+			struct cc_alert_rule *a = cc_catalog_add_alert_rule(cat);
+			a->id = atoi(PQgetvalue(res, i, 0));
+			a->name = dup_value(res, i, 1);
+			a->partner = dup_value_or_null(res, i, 2);
+			a->metric = dup_value_or_null(res, i, 3);
+			a->site = dup_value_or_null(res, i, 4);
+			a->by_level = PQgetisnull(res, i, 5);
+			a->red_only = !a->by_level && !strcmp(PQgetvalue(res, i, 5), "red");
+			a->level = a->by_level ? atoi(PQgetvalue(res, i, 6)) : 0;
+			break;
+		}
 		case STEP_DONE:
 			break;
 		}
@@ -234,6 +249,7 @@ static void on_ready(struct cc_pgconn *pc, void *user)
 
 	cc_info("hub: connected");
 	cc_pgconn_query(pc, "LISTEN commcell_config", 0, NULL, listen_done, h);
+	cc_pgconn_query(pc, "LISTEN commcell_current", 0, NULL, listen_done, h);
 	h->load_in_flight = false;
 	h->reload_wanted = false;
 	load_step(h, STEP_STAGES);
@@ -256,8 +272,11 @@ static void on_notify(struct cc_pgconn *pc, const char *channel, const char *pay
 	struct cc_hub *h = user;
 
 	(void)pc;
-	if (strcmp(channel, "commcell_config"))
+	if (strcmp(channel, "commcell_config")) {
+		if (h->ev.on_notify)
+			h->ev.on_notify(h, channel, h->user);
 		return;
+	}
 	cc_info("hub: configuration changed (%s); reloading", payload && *payload ? payload : "?");
 	load_step(h, STEP_STAGES);
 }

@@ -18,6 +18,8 @@ struct cc_hub_events {
 	void (*on_catalog)(struct cc_hub *h, struct cc_catalog *cat, void *user);
 	/* The hub became reachable (up) or not; reason is for people. */
 	void (*on_state)(struct cc_hub *h, bool up, const char *reason, void *user);
+	/* A NOTIFY on another channel the hub connection listens to (commcell_current). */
+	void (*on_notify)(struct cc_hub *h, const char *channel, void *user);
 };
 
 struct cc_hub *cc_hub_create(const struct cc_loop *loop, const char *conninfo,

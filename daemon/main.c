@@ -2,6 +2,8 @@
 #include "app.h"
 #include "config.h"
 #include "log.h"
+#include "pwhash.h"
+#include "secret.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -12,7 +14,34 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: commcelld --config FILE      run the daemon\n"
 		"       commcelld --check-config FILE validate FILE and exit (0 good, 1 bad)\n"
+		"       commcelld --hash-password     read a password on stdin, print its stored form\n"
+		"                                     (for adding the first admin to the hub by SQL)\n"
 		"       commcelld --version\n");
+}
+
+/* One line from stdin (without its newline) -> the crypto_pwhash string on stdout. */
+static int hash_password(void)
+{
+	char line[1100], out[256];
+	size_t n;
+
+	if (cc_secret_init() || !fgets(line, sizeof line, stdin)) {
+		fprintf(stderr, "commcelld: no password on standard input\n");
+		return 1;
+	}
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (n < 1 || n > 1024) {
+		fprintf(stderr, "commcelld: the password must have 1 to 1024 characters\n");
+		return 1;
+	}
+	if (cc_pwhash_hash_now(line, out, sizeof out)) {
+		fprintf(stderr, "commcelld: out of memory while hashing\n");
+		return 1;
+	}
+	memset(line, 0, sizeof line);
+	printf("%s\n", out);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -21,6 +50,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", required_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "hash-password", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -31,7 +61,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "c:C:Vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:C:VhH", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -43,6 +73,8 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("commcelld 0.1.0\n");
 			return 0;
+		case 'H':
+			return hash_password();
 		case 'h':
 			usage(stdout);
 			return 0;

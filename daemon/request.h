@@ -39,6 +39,9 @@ void cc_request_add_header(struct cc_request *r, const char *name, const char *v
 
 /* Answer with a JSON body (stolen). Exactly once per request, now or later. */
 void cc_request_reply(struct cc_request *r, unsigned status, json_t *body);
+/* Answer with a body of another type (e.g. a small HTML page); text is copied. */
+void cc_request_reply_text(struct cc_request *r, unsigned status, const char *content_type,
+			   const char *text);
 /* Answer {"error": message}. */
 void cc_request_error(struct cc_request *r, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -1,6 +1,10 @@
 #include "routes.h"
+#include "admin_api.h"
+#include "alerts_api.h"
 #include "api.h"
 #include "app.h"
+#include "session_api.h"
+#include "threshold_api.h"
 
 static void feeds(struct cc_request *r)
 {
@@ -9,7 +13,27 @@ static void feeds(struct cc_request *r)
 
 const struct cc_route cc_routes[] = {
 	{ "GET", "/api/feeds", CC_ROLE_DISPLAY, false, feeds },
+	{ "GET", "/api/alerts", CC_ROLE_DISPLAY, false, cc_alerts_api_list },
+	/* acknowledging checks its own credential: a manager's session or a signed link */
+	{ "POST", "/api/alerts/", CC_ROLE_NONE, false, cc_alerts_api_ack },
+	{ "GET", "/api/alerts/", CC_ROLE_NONE, false, cc_alerts_api_ack_page },
+	{ "GET", "/api/silences", CC_ROLE_DISPLAY, false, cc_alerts_api_silences },
+	{ "POST", "/api/silences", CC_ROLE_MANAGER, true, cc_alerts_api_silence_add },
+	{ "DELETE", "/api/silences/", CC_ROLE_MANAGER, true, cc_alerts_api_silence_end },
 	{ "GET", "/api/history", CC_ROLE_DISPLAY, false, cc_api_history },
 	{ "GET", "/api/quarantine", CC_ROLE_DISPLAY, false, cc_api_quarantine },
+	/* signing in and out check the Origin themselves: there is no CSRF token before it */
+	{ "GET", "/api/session", CC_ROLE_NONE, false, cc_session_api_whoami },
+	{ "POST", "/api/session", CC_ROLE_NONE, false, cc_session_api_signin },
+	{ "DELETE", "/api/session", CC_ROLE_NONE, false, cc_session_api_signout },
+	{ "GET", "/api/thresholds", CC_ROLE_MANAGER, false, cc_threshold_api_list },
+	{ "POST", "/api/thresholds", CC_ROLE_MANAGER, true, cc_threshold_api_change },
+	{ "GET", "/api/audit", CC_ROLE_MANAGER, false, cc_audit_api_list },
+	{ "GET", "/api/users", CC_ROLE_ADMIN, false, cc_admin_api_users },
+	{ "POST", "/api/users", CC_ROLE_ADMIN, true, cc_admin_api_user_create },
+	{ "POST", "/api/users/", CC_ROLE_ADMIN, true, cc_admin_api_user_update },
+	{ "GET", "/api/tokens", CC_ROLE_ADMIN, false, cc_admin_api_tokens },
+	{ "POST", "/api/tokens", CC_ROLE_ADMIN, true, cc_admin_api_token_create },
+	{ "DELETE", "/api/tokens/", CC_ROLE_ADMIN, true, cc_admin_api_token_revoke },
 	{ NULL, NULL, CC_ROLE_NONE, false, NULL },
 };

@@ -1,7 +1,7 @@
 /* Outgoing notifications (webhook, e-mail, exec) that run on the one event loop without
  * blocking it: libcurl's multi socket interface for HTTP and SMTP, child processes with watched
  * pipes for exec. The alert engine's delivery loop hands work here and hears back through a
- * callback; see docs/architecture.md ("Outgoing notifications").
+ * callback; see docs/sender.md.
  *
  * Rules for callers:
  * - The vhost in the loop must carry cc_sender_protocol (cc_httpd_protocols does).

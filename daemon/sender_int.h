@@ -86,6 +86,9 @@ bool cc_sender_leave(struct cc_sender *s);
  * leading/trailing blanks dropped. Returns the new length of out. */
 size_t cc_sender_tidy(char *out, size_t cap, const char *in, size_t len);
 
+/* Length of the valid UTF-8 sequence at p (1 for ASCII), 0 when invalid or cut short. */
+size_t cc_sender_utf8_seq(const unsigned char *p, size_t avail);
+
 /* True when s is free of CR, LF and other control characters (safe in a header). */
 bool cc_sender_header_safe(const char *s);
 
@@ -104,6 +107,7 @@ struct cc_curl_job {
 	size_t body_len;
 	size_t body_seen;
 	bool body_cut;              /* stopped reading a body that was too long */
+	char reply[256];            /* SMTP: the server's last 4xx/5xx reply */
 	/* decide ok/detail when the transfer ends */
 	void (*judge)(struct cc_curl_job *j, CURLcode rc, bool *ok, char *detail, size_t len);
 };
@@ -112,6 +116,8 @@ int cc_sender_curl_init(struct cc_sender *s);
 void cc_sender_curl_cleanup(struct cc_sender *s);     /* transfers already released */
 /* New job with an easy handle carrying the options every transfer shares. */
 struct cc_curl_job *cc_sender_curl_job_new(struct cc_sender *s, int timeout_ms);
+/* Free a job that was never started. */
+void cc_sender_curl_job_free(struct cc_curl_job *j);
 /* Add to the multi handle and register. On failure (-1) the job is freed, done not called. */
 int cc_sender_curl_start(struct cc_sender *s, struct cc_curl_job *j, cc_send_done done, void *arg);
 /* "what went wrong" for a failed transfer: curl's message plus the system error when useful. */

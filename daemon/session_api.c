@@ -240,7 +240,7 @@ static void limits_read(struct cc_pgconn *pc, PGresult *res, const char *err, vo
 	af = atol(PQgetvalue(res, 0, 1));
 	retry = atol(PQgetvalue(res, 0, 3));
 	if (PQgetisnull(res, 0, 2)) {
-		char after[16];
+		char after[24];
 		long minutes = (retry + 59) / 60;
 		snprintf(after, sizeof after, "%ld", retry > 0 ? retry : 1);
 		cc_request_add_header(s->req, "retry-after", after);

@@ -25,7 +25,7 @@ static int bad(struct why *w, const char *field, const char *fmt, ...)
 	return -1;
 }
 
-/* A number or null into *has/*v; anything else (or a non-finite number) is refused. */
+/* A number or null into *has and *v; anything else (or a non-finite number) is refused. */
 static int line(struct why *w, const json_t *body, const char *name, bool *has, double *v)
 {
 	const json_t *j = json_object_get(body, name);

@@ -1,5 +1,16 @@
--- Demo configuration for the hub: five partners of a fictional urgent-care system, one
--- observation feed each, and the metrics that sim/commcell-sim.c writes into their databases.
+-- Demo configuration for the hub: five partners of a fictional urgent-care system, the metrics
+-- the wall display shows, and where each value comes from:
+--
+--   * query feeds (kind 'query'): SQL that commcell runs every poll interval on the partner's
+--     own operational tables (schema ops, sql/partner-ops/KIND.sql) through the read-only login
+--     commcell_reader. Each query implements a published NHS definition over a live window that
+--     makes sense in a control room; the window is in the metric's label, the definition and
+--     its source in the comment above the query.
+--   * an observation feed (kind 'observation') for the partner that pushes ready values into
+--     commcell.observation (sql/partner/001_observation.sql): here the community provider's
+--     virtual ward occupancy, which its own system computes.
+--
+-- sim/commcell-sim fills the operational tables event by event (and pushes the observations).
 --
 -- Load it with scripts/cluster seed, or by hand:
 --   psql -v ON_ERROR_STOP=1 -1 -v pghost=/path/to/state/run -v pgport=54329 -f sql/demo/seed.sql
@@ -7,12 +18,20 @@
 -- partners' conninfo strings point at the same cluster.
 --
 -- Safe to run again: rows are upserted, so a second run brings the demo back to this definition
--- (thresholds changed since then in the demo partners are set back).
+-- (thresholds and queries changed since then in the demo partners are set back).
 --
--- Levels and thresholds are calibrated on the NHS England figures in shared/data (see
--- sim/commcell-sim.c for the levels); the thresholds follow the published standards where one
--- exists (4-hour 95% standard and 76% 2024/25 ambition, Category 1 7 min and Category 2 18 min
--- mean response, 92% G&A occupancy), otherwise a plausible local escalation trigger.
+-- Conventions of the queries:
+--   * "since midnight" is local midnight in Europe/London, whatever the session's time zone:
+--       date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
+--   * rows dated after now() are ignored (a clock ahead at the partner must not count);
+--   * a rate with nothing to count returns no row for that site (the tile keeps its last value
+--     and goes stale) rather than a NULL, which commcell would quarantine;
+--   * a count returns a row for every site, zero included;
+--   * site '' is the whole organisation; a query with GROUPING SETS returns both.
+--
+-- Thresholds follow a published standard or target where one exists (cited with the metric),
+-- otherwise a local escalation trigger set against what sim/commcell-sim produces for the demo
+-- system: normal running mostly green or amber, its winter scenario amber or red.
 
 \set ON_ERROR_STOP on
 
@@ -49,91 +68,113 @@ ON CONFLICT (name) DO UPDATE
    SET label = EXCLUDED.label,
        conninfo = EXCLUDED.conninfo;
 
--- One observation feed per partner: the reference table of sql/partner/001_observation.sql.
--- commcell.feed has no natural key, so update the demo feed if it is there, else add it.
+-- Observation feeds: only the community provider pushes ready values. Update the demo feed if it
+-- is there, else add it; the other demo partners have no observation feed any more.
+DELETE FROM commcell.feed
+ WHERE partner IN ('111', 'ambulance', 'acute', 'mental_health')
+   AND kind = 'observation';
+
 UPDATE commcell.feed
    SET channel = 'commcell_observation',
        poll_interval_ms = 5000,
        statement_timeout_ms = 5000,
        batch_limit = 1000,
        enabled = true
- WHERE partner IN ('111', 'ambulance', 'acute', 'community', 'mental_health')
+ WHERE partner = 'community'
    AND kind = 'observation'
    AND relation = 'commcell.observation';
 
 INSERT INTO commcell.feed (partner, kind, relation, channel, poll_interval_ms)
-SELECT p.name, 'observation', 'commcell.observation', 'commcell_observation', 5000
-  FROM commcell.partner AS p
- WHERE p.name IN ('111', 'ambulance', 'acute', 'community', 'mental_health')
-   AND NOT EXISTS (SELECT 1
+SELECT 'community', 'observation', 'commcell.observation', 'commcell_observation', 5000
+ WHERE NOT EXISTS (SELECT 1
                      FROM commcell.feed AS f
-                    WHERE f.partner = p.name
+                    WHERE f.partner = 'community'
                       AND f.kind = 'observation'
                       AND f.relation = 'commcell.observation');
 
--- Metrics. Sites are not defined here: they come with the observations (the acute trust
--- reports ED, admission and bed figures for its two sites NGH and SGH, the rest for the
--- whole organisation with site '').
--- amber/red: a value at or beyond the threshold, in the bad direction, has that status.
--- freshness_s: the simulator writes every few seconds, so fast-moving values go stale after
--- 2 minutes without news; slow-moving ones (daily positions) after 5 or 10 minutes.
+-- Metrics. amber/red: a value at or beyond the threshold, in the bad direction, has that status.
+-- freshness_s: query feeds answer every 5-15 s and observations come every few seconds, so a
+-- value goes stale after 2 minutes without news (5-10 minutes for slow-moving positions).
 DROP TABLE IF EXISTS pg_temp.seed_metric;
-CREATE TEMPORARY TABLE seed_metric (LIKE commcell.metric);
+CREATE TEMPORARY TABLE seed_metric (LIKE commcell.metric INCLUDING DEFAULTS);
 
 INSERT INTO seed_metric
     (partner, key, label, unit, stage, higher_is_better, amber, red, freshness_s, decimals, position)
 VALUES
-    -- 111 and out-of-hours GP
+    -- NHS 111 and out-of-hours GP. Targets of the NHS 111 minimum data set: fewer than 5% of
+    -- calls abandoned after waiting more than 30 s, 95% of answered calls answered within 60 s;
+    -- amber for abandonment at 3% is a local trigger.
     ('111', '111.calls_offered', 'NHS 111 calls offered (last hour)', 'calls/h',
-        '111', false, 180, 240, 120, 0, 10),
-    ('111', '111.abandoned_pct', 'NHS 111 calls abandoned', '%',
+        '111', false, 45, 60, 120, 0, 10),
+    ('111', '111.abandoned_pct', 'NHS 111 calls abandoned after 30 s (last 4 h)', '%',
         '111', false, 3, 5, 120, 1, 20),
-    ('111', '111.answered_60s_pct', 'NHS 111 calls answered within 60 s', '%',
+    ('111', '111.answered_60s_pct', 'NHS 111 calls answered within 60 s (last 4 h)', '%',
         '111', true, 95, 75, 120, 1, 30),
-    ('111', 'ooh.cases_waiting', 'Out-of-hours GP cases awaiting call-back', 'cases',
-        '111', false, 30, 50, 120, 0, 40),
+    ('111', 'ooh.cases_waiting', 'Out-of-hours GP cases awaiting call-back (now)', 'cases',
+        '111', false, 5, 10, 120, 0, 40),
 
-    -- ambulance (response standards: Category 1 mean 7 min, Category 2 mean 18 min)
-    ('ambulance', 'ambulance.cat1_mean_min', 'Category 1 mean response', 'min',
-        'ambulance', false, 7, 9, 120, 1, 10),
-    ('ambulance', 'ambulance.cat2_mean_min', 'Category 2 mean response', 'min',
-        'ambulance', false, 18, 40, 120, 1, 20),
-    ('ambulance', 'ambulance.handovers_over_60_min', 'Hospital handovers over 60 min (last 24 h)', 'handovers',
-        'ambulance', false, 20, 50, 120, 0, 30),
+    -- Ambulance. Ambulance Response Programme standards: Category 1 mean 7 min and 90th centile
+    -- 15 min; Category 2 mean 18 min (red at 30 min, the 2023-26 recovery ambition) and 90th
+    -- centile 40 min; Category 3 90th centile 120 min; Category 4 90th centile 180 min.
+    -- Handovers: the zero-tolerance ambition for waits over 60 min; amber/red local triggers.
+    ('ambulance', 'ambulance.cat1_mean_min', 'Category 1 mean response (last 24 h)', 'min',
+        'ambulance', false, 7, 9, 300, 1, 10),
+    ('ambulance', 'ambulance.cat1_p90_min', 'Category 1 90th centile response (last 24 h)', 'min',
+        'ambulance', false, 15, 20, 300, 1, 11),
+    ('ambulance', 'ambulance.cat2_mean_min', 'Category 2 mean response (last 24 h)', 'min',
+        'ambulance', false, 18, 30, 300, 1, 20),
+    ('ambulance', 'ambulance.cat2_p90_min', 'Category 2 90th centile response (last 24 h)', 'min',
+        'ambulance', false, 40, 60, 300, 1, 21),
+    ('ambulance', 'ambulance.cat3_p90_min', 'Category 3 90th centile response (last 24 h)', 'min',
+        'ambulance', false, 120, 180, 300, 0, 30),
+    ('ambulance', 'ambulance.cat4_p90_min', 'Category 4 90th centile response (last 24 h)', 'min',
+        'ambulance', false, 180, 240, 300, 0, 40),
+    ('ambulance', 'ambulance.handovers_over_30_min', 'Handovers over 30 min (arrived in the last 24 h)',
+        'handovers', 'ambulance', false, 10, 15, 300, 0, 50),
+    ('ambulance', 'ambulance.handovers_over_60_min', 'Handovers over 60 min (arrived in the last 24 h)',
+        'handovers', 'ambulance', false, 3, 5, 300, 0, 51),
 
-    -- acute trust: emergency department (per site)
-    ('acute', 'ed.four_hour_performance', 'ED 4-hour performance', '%',
-        'ed', true, 95, 76, 120, 1, 10),
-    ('acute', 'ed.arrivals_last_hour', 'ED arrivals (last hour)', 'patients/h',
+    -- Acute trust: emergency department (per site, and the trust as site ''). The 4-hour
+    -- standard is 95%; the 2025/26 planning guidance asks for 78% by March 2026 (amber below
+    -- it); red is a local trigger. Type 1 departments run lower than UTCs (about 61% against 74%
+    -- for all types in England in summer 2024), so their triggers are lower too.
+    ('acute', 'ed.four_hour_performance', 'A&E 4-hour performance, all types (departed since midnight)', '%',
+        'ed', true, 78, 70, 120, 1, 10),
+    ('acute', 'ed.four_hour_performance_type1', 'A&E 4-hour performance, type 1 (departed since midnight)', '%',
+        'ed', true, 62, 55, 120, 1, 11),
+    ('acute', 'ed.arrivals_last_hour', 'A&E arrivals (last hour)', 'patients/h',
         'ed', false, NULL, NULL, 120, 0, 20),
-    ('acute', 'ed.patients_in_department', 'Patients in ED', 'patients',
-        'ed', false, 70, 95, 120, 0, 30),
-    ('acute', 'ed.twelve_hours_from_arrival', 'Patients in ED 12 h or more from arrival', 'patients',
-        'ed', false, 5, 12, 120, 0, 40),
+    ('acute', 'ed.patients_in_department', 'Patients in A&E (now)', 'patients',
+        'ed', false, 55, 75, 120, 0, 30),
+    ('acute', 'ed.twelve_hours_from_arrival', 'Patients in A&E more than 12 h from arrival (now)', 'patients',
+        'ed', false, 3, 8, 120, 0, 40),
 
-    -- acute trust: admission, beds and flow (per site), discharge (whole trust)
-    ('acute', 'admission.dta_waiting', 'Decided to admit, waiting for a bed', 'patients',
-        'admission', false, 10, 20, 120, 0, 10),
-    ('acute', 'beds.ga_occupancy', 'G&A bed occupancy', '%',
+    -- Acute trust: admission, beds and flow (per site), discharge (whole trust). G&A occupancy:
+    -- 92% is the planning ceiling for safe flow, 95% the level at which flow breaks down.
+    ('acute', 'admission.dta_waiting', 'Decided to admit, waiting in A&E for a bed (now)', 'patients',
+        'admission', false, 8, 15, 120, 0, 10),
+    ('acute', 'beds.ga_occupancy', 'G&A bed occupancy (now)', '%',
         'beds', false, 92, 95, 120, 1, 10),
-    ('acute', 'beds.escalation_beds_open', 'Escalation beds open', 'beds',
+    ('acute', 'beds.escalation_beds_open', 'Escalation beds open (now)', 'beds',
         'beds', false, 10, 30, 300, 0, 20),
-    ('acute', 'discharge.nctr_patients', 'Patients with no criteria to reside', 'patients',
-        'discharge', false, 90, 120, 300, 0, 10),
-    ('acute', 'discharge.discharges_today', 'Discharges today (since midnight)', 'patients',
-        'discharge', true, NULL, NULL, 120, 0, 20),
+    ('acute', 'discharge.nctr_patients', 'Patients not meeting the criteria to reside (today)', 'patients',
+        'discharge', false, 200, 220, 300, 0, 10),
+    ('acute', 'discharge.nctr_remaining', 'No criteria to reside, still in hospital (now)', 'patients',
+        'discharge', false, 115, 130, 300, 0, 11),
+    ('acute', 'discharge.discharges_today', 'Discharges of patients not meeting the criteria to reside (since midnight)', 'patients',
+        'discharge', true, NULL, NULL, 300, 0, 20),
 
-    -- community and social care
-    ('community', 'community.packages_awaited', 'Patients awaiting a package of care', 'patients',
-        'community', false, 25, 40, 600, 0, 10),
+    -- Community and social care
+    ('community', 'community.packages_awaited', 'Patients awaiting a package of care or community bed (now)', 'patients',
+        'community', false, 125, 140, 300, 0, 10),
     ('community', 'community.virtual_ward_occupancy', 'Virtual ward occupancy', '%',
         'community', true, 80, 65, 600, 0, 20),
 
-    -- mental health
-    ('mental_health', 'mental_health.crisis_referrals_waiting', 'Crisis referrals awaiting assessment', 'referrals',
-        'mental_health', false, 10, 20, 120, 0, 10),
-    ('mental_health', 'mental_health.out_of_area_placements', 'Out-of-area placements', 'patients',
-        'mental_health', false, 5, 10, 600, 0, 20);
+    -- Mental health
+    ('mental_health', 'mental_health.crisis_referrals_waiting', 'Crisis referrals awaiting assessment (now)', 'referrals',
+        'mental_health', false, 10, 15, 300, 0, 10),
+    ('mental_health', 'mental_health.out_of_area_placements', 'Inappropriate out-of-area placements (now)', 'patients',
+        'mental_health', false, 3, 6, 600, 0, 20);
 
 INSERT INTO commcell.metric
     (partner, key, label, unit, stage, higher_is_better, amber, red, freshness_s, decimals, position)
@@ -150,9 +191,345 @@ ON CONFLICT (partner, key) DO UPDATE
        decimals = EXCLUDED.decimals,
        position = EXCLUDED.position;
 
--- Metrics of the demo partners that this file no longer defines (renamed or dropped keys).
+-- Metrics of the demo partners that this file no longer defines (renamed or dropped keys); their
+-- query feeds go with them (ON DELETE CASCADE).
 DELETE FROM commcell.metric AS m
  WHERE m.partner IN (SELECT DISTINCT partner FROM seed_metric)
    AND NOT EXISTS (SELECT 1 FROM seed_metric AS s WHERE s.partner = m.partner AND s.key = m.key);
 
+-- Query feeds: one per metric computed from operational tables (every metric above except
+-- community.virtual_ward_occupancy). Each query returns rows (site text, value double precision).
+DROP TABLE IF EXISTS pg_temp.seed_feed;
+CREATE TEMPORARY TABLE seed_feed (
+    partner              text NOT NULL,
+    metric               text NOT NULL,
+    poll_interval_ms     int  NOT NULL,
+    statement_timeout_ms int  NOT NULL,
+    query                text NOT NULL
+);
+
+INSERT INTO seed_feed (partner, metric, poll_interval_ms, statement_timeout_ms, query) VALUES
+
+-- ---- NHS 111 (sql/partner-ops/111.sql) ---------------------------------------------------------
+-- Calls offered: calls that reached the service (connected to its queue) in the last hour.
+('111', '111.calls_offered', 5000, 5000, $q$
+SELECT ''::text AS site, count(*)::double precision AS value
+  FROM ops.call AS c
+ WHERE c.connected_at > now() - interval '1 hour'
+   AND c.connected_at <= now()
+$q$),
+
+-- Abandoned calls, NHS 111 minimum data set definition (NHS England, NHS 111 statistics, e.g.
+-- the statistical note for June 2015): "of calls offered, the proportion abandoned after waiting
+-- longer than 30 seconds" = calls abandoned more than 30 s after connecting / calls offered,
+-- here over the calls offered in the last 4 hours (an hour holds too few calls for a steady
+-- percentage). Calls still queueing count as offered and not (yet) abandoned.
+('111', '111.abandoned_pct', 5000, 5000, $q$
+SELECT ''::text AS site,
+       (100.0 * count(*) FILTER (WHERE c.abandoned_at - c.connected_at > interval '30 seconds')
+              / count(*))::double precision AS value
+  FROM ops.call AS c
+ WHERE c.connected_at > now() - interval '4 hours'
+   AND c.connected_at <= now()
+HAVING count(*) > 0
+$q$),
+
+-- Calls answered within 60 s, NHS 111 minimum data set definition: "of calls answered, the
+-- proportion answered within 60 seconds" (time from connection to answer of 60 s or less), over
+-- the calls answered in the last 4 hours.
+('111', '111.answered_60s_pct', 5000, 5000, $q$
+SELECT ''::text AS site,
+       (100.0 * count(*) FILTER (WHERE c.answered_at - c.connected_at <= interval '60 seconds')
+              / count(*))::double precision AS value
+  FROM ops.call AS c
+ WHERE c.answered_at > now() - interval '4 hours'
+   AND c.answered_at <= now()
+HAVING count(*) > 0
+$q$),
+
+-- Out-of-hours cases created and not yet called back or closed.
+('111', 'ooh.cases_waiting', 5000, 5000, $q$
+SELECT ''::text AS site, count(*)::double precision AS value
+  FROM ops.ooh_case AS o
+ WHERE o.called_back_at IS NULL
+   AND o.closed_at IS NULL
+   AND o.created_at <= now()
+$q$),
+
+-- ---- Ambulance (sql/partner-ops/ambulance.sql) -------------------------------------------------
+-- Response times, Ambulance Quality Indicators (AmbSYS) definitions: an incident's response
+-- time runs from its clock start to its clock stop as CAD stamps them (see the table); the mean
+-- is total response time / incidents (AmbSYS A24/A8 for Category 1, A30/A10 for Category 2);
+-- the 90th centile (A26, A32, A35, A38) is the smallest response time within which at least 90%
+-- of the incidents were reached (percentile_disc). Window: incidents whose clock stopped in the
+-- last 24 hours. Minutes, from seconds.
+('ambulance', 'ambulance.cat1_mean_min', 15000, 5000, $q$
+SELECT ''::text AS site,
+       (avg(extract(epoch FROM i.clock_stop_at - i.clock_start_at)) / 60)::double precision AS value
+  FROM ops.incident AS i
+ WHERE i.category = 1
+   AND i.clock_stop_at > now() - interval '24 hours'
+   AND i.clock_stop_at <= now()
+HAVING count(*) > 0
+$q$),
+('ambulance', 'ambulance.cat1_p90_min', 15000, 5000, $q$
+SELECT ''::text AS site,
+       (extract(epoch FROM percentile_disc(0.9) WITHIN GROUP (ORDER BY i.clock_stop_at - i.clock_start_at))
+          / 60)::double precision AS value
+  FROM ops.incident AS i
+ WHERE i.category = 1
+   AND i.clock_stop_at > now() - interval '24 hours'
+   AND i.clock_stop_at <= now()
+HAVING count(*) > 0
+$q$),
+('ambulance', 'ambulance.cat2_mean_min', 15000, 5000, $q$
+SELECT ''::text AS site,
+       (avg(extract(epoch FROM i.clock_stop_at - i.clock_start_at)) / 60)::double precision AS value
+  FROM ops.incident AS i
+ WHERE i.category = 2
+   AND i.clock_stop_at > now() - interval '24 hours'
+   AND i.clock_stop_at <= now()
+HAVING count(*) > 0
+$q$),
+('ambulance', 'ambulance.cat2_p90_min', 15000, 5000, $q$
+SELECT ''::text AS site,
+       (extract(epoch FROM percentile_disc(0.9) WITHIN GROUP (ORDER BY i.clock_stop_at - i.clock_start_at))
+          / 60)::double precision AS value
+  FROM ops.incident AS i
+ WHERE i.category = 2
+   AND i.clock_stop_at > now() - interval '24 hours'
+   AND i.clock_stop_at <= now()
+HAVING count(*) > 0
+$q$),
+('ambulance', 'ambulance.cat3_p90_min', 15000, 5000, $q$
+SELECT ''::text AS site,
+       (extract(epoch FROM percentile_disc(0.9) WITHIN GROUP (ORDER BY i.clock_stop_at - i.clock_start_at))
+          / 60)::double precision AS value
+  FROM ops.incident AS i
+ WHERE i.category = 3
+   AND i.clock_stop_at > now() - interval '24 hours'
+   AND i.clock_stop_at <= now()
+HAVING count(*) > 0
+$q$),
+('ambulance', 'ambulance.cat4_p90_min', 15000, 5000, $q$
+SELECT ''::text AS site,
+       (extract(epoch FROM percentile_disc(0.9) WITHIN GROUP (ORDER BY i.clock_stop_at - i.clock_start_at))
+          / 60)::double precision AS value
+  FROM ops.incident AS i
+ WHERE i.category = 4
+   AND i.clock_stop_at > now() - interval '24 hours'
+   AND i.clock_stop_at <= now()
+HAVING count(*) > 0
+$q$),
+
+-- Handover delays, as the UEC daily situation report counts them: ambulance arrivals whose time
+-- from arrival at hospital to clinical handover was over 30 minutes (the sitrep's "30-60 min"
+-- plus "over 60 min") and over 60 minutes, per receiving hospital, for arrivals in the last
+-- 24 hours. A patient still waiting counts as soon as the wait passes the mark.
+('ambulance', 'ambulance.handovers_over_30_min', 5000, 5000, $q$
+SELECT h.code AS site, count(i.id)::double precision AS value
+  FROM ops.hospital AS h
+  LEFT JOIN ops.incident AS i
+         ON i.hospital = h.code
+        AND i.at_hospital_at > now() - interval '24 hours'
+        AND i.at_hospital_at <= now()
+        AND least(coalesce(i.handover_at, now()), now()) - i.at_hospital_at > interval '30 minutes'
+ GROUP BY h.code
+$q$),
+('ambulance', 'ambulance.handovers_over_60_min', 5000, 5000, $q$
+SELECT h.code AS site, count(i.id)::double precision AS value
+  FROM ops.hospital AS h
+  LEFT JOIN ops.incident AS i
+         ON i.hospital = h.code
+        AND i.at_hospital_at > now() - interval '24 hours'
+        AND i.at_hospital_at <= now()
+        AND least(coalesce(i.handover_at, now()), now()) - i.at_hospital_at > interval '60 minutes'
+ GROUP BY h.code
+$q$),
+
+-- ---- Acute trust (sql/partner-ops/acute.sql) ---------------------------------------------------
+-- A&E 4-hour performance, NHS England "A&E Attendances and Emergency Admissions" definition:
+-- 100 * (1 - breaches / attendances), a breach being an attendance that spent more than 4 hours
+-- from arrival to admission, transfer or discharge. All department types together, over the
+-- attendances that departed since midnight; per site and for the trust (site '').
+('acute', 'ed.four_hour_performance', 5000, 5000, $q$
+SELECT CASE WHEN grouping(a.site) = 1 THEN '' ELSE a.site END AS site,
+       (100.0 * count(*) FILTER (WHERE a.departed_at - a.arrived_at <= interval '4 hours')
+              / count(*))::double precision AS value
+  FROM ops.ed_attendance AS a
+ WHERE a.departed_at >= date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
+   AND a.departed_at <= now()
+ GROUP BY GROUPING SETS ((a.site), ())
+HAVING count(*) > 0
+$q$),
+
+-- The same for type 1 departments only (consultant-led 24-hour major A&E), the figure published
+-- as "type 1 performance".
+('acute', 'ed.four_hour_performance_type1', 5000, 5000, $q$
+SELECT CASE WHEN grouping(a.site) = 1 THEN '' ELSE a.site END AS site,
+       (100.0 * count(*) FILTER (WHERE a.departed_at - a.arrived_at <= interval '4 hours')
+              / count(*))::double precision AS value
+  FROM ops.ed_attendance AS a
+ WHERE a.department_type = 1
+   AND a.departed_at >= date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
+   AND a.departed_at <= now()
+ GROUP BY GROUPING SETS ((a.site), ())
+HAVING count(*) > 0
+$q$),
+
+-- Arrivals in the last hour, all department types, per site.
+('acute', 'ed.arrivals_last_hour', 5000, 5000, $q$
+SELECT s.code AS site, count(a.id)::double precision AS value
+  FROM ops.site AS s
+  LEFT JOIN ops.ed_attendance AS a
+         ON a.site = s.code
+        AND a.arrived_at > now() - interval '1 hour'
+        AND a.arrived_at <= now()
+ GROUP BY s.code
+$q$),
+
+-- Patients in the department now (arrived, not departed), all department types, per site.
+('acute', 'ed.patients_in_department', 5000, 5000, $q$
+SELECT s.code AS site, count(a.id)::double precision AS value
+  FROM ops.site AS s
+  LEFT JOIN ops.ed_attendance AS a
+         ON a.site = s.code
+        AND a.departed_at IS NULL
+        AND a.arrived_at <= now()
+ GROUP BY s.code
+$q$),
+
+-- 12 hours from arrival (the ECDS-based measure that replaced 12-hour trolley waits from
+-- decision to admit): patients in the department now whose time since arrival is more than
+-- 12 hours, per site.
+('acute', 'ed.twelve_hours_from_arrival', 5000, 5000, $q$
+SELECT s.code AS site, count(a.id)::double precision AS value
+  FROM ops.site AS s
+  LEFT JOIN ops.ed_attendance AS a
+         ON a.site = s.code
+        AND a.departed_at IS NULL
+        AND a.arrived_at < now() - interval '12 hours'
+ GROUP BY s.code
+$q$),
+
+-- Patients in the department with a decision to admit and no bed yet, per site.
+('acute', 'admission.dta_waiting', 5000, 5000, $q$
+SELECT s.code AS site, count(a.id)::double precision AS value
+  FROM ops.site AS s
+  LEFT JOIN ops.ed_attendance AS a
+         ON a.site = s.code
+        AND a.departed_at IS NULL
+        AND a.decided_to_admit_at <= now()
+ GROUP BY s.code
+$q$),
+
+-- G&A bed occupancy, UEC daily situation report definition: G&A beds occupied / G&A beds
+-- available (core beds open plus escalation beds open), adult and paediatric general and acute
+-- wards, from each ward's latest bed state; per site and for the trust (site '').
+('acute', 'beds.ga_occupancy', 5000, 5000, $q$
+SELECT CASE WHEN grouping(w.site) = 1 THEN '' ELSE w.site END AS site,
+       (100.0 * sum(b.beds_occupied) / sum(b.core_beds_open + b.escalation_beds_open))::double precision AS value
+  FROM ops.ward AS w
+ CROSS JOIN LATERAL (SELECT s.core_beds_open, s.escalation_beds_open, s.beds_occupied
+                       FROM ops.bed_state AS s
+                      WHERE s.ward = w.code
+                        AND s.recorded_at <= now()
+                      ORDER BY s.recorded_at DESC
+                      LIMIT 1) AS b
+ WHERE w.bed_type IN ('adult_ga', 'paediatric_ga')
+ GROUP BY GROUPING SETS ((w.site), ())
+HAVING sum(b.core_beds_open + b.escalation_beds_open) > 0
+$q$),
+
+-- Escalation beds open now on G&A wards, from each ward's latest bed state, for the trust.
+('acute', 'beds.escalation_beds_open', 15000, 5000, $q$
+SELECT ''::text AS site, coalesce(sum(b.escalation_beds_open), 0)::double precision AS value
+  FROM ops.ward AS w
+ CROSS JOIN LATERAL (SELECT s.escalation_beds_open
+                       FROM ops.bed_state AS s
+                      WHERE s.ward = w.code
+                        AND s.recorded_at <= now()
+                      ORDER BY s.recorded_at DESC
+                      LIMIT 1) AS b
+ WHERE w.bed_type IN ('adult_ga', 'paediatric_ga')
+$q$),
+
+-- Acute discharge situation report ("discharge delays"), for the trust:
+--   nctr_patients     patients who do not meet the criteria to reside today: those still in
+--                     hospital who no longer meet them, plus those of them discharged since midnight;
+--   nctr_remaining    the headline "patients remaining in hospital who no longer meet the
+--                     criteria to reside", now;
+--   discharges_today  patients who no longer met the criteria to reside discharged since midnight.
+('acute', 'discharge.nctr_patients', 15000, 5000, $q$
+SELECT ''::text AS site, count(*)::double precision AS value
+  FROM ops.inpatient_spell AS p
+ WHERE p.nctr_at <= now()
+   AND (p.discharged_at IS NULL
+        OR p.discharged_at > now()
+        OR p.discharged_at >= date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London')
+$q$),
+('acute', 'discharge.nctr_remaining', 15000, 5000, $q$
+SELECT ''::text AS site, count(*)::double precision AS value
+  FROM ops.inpatient_spell AS p
+ WHERE p.nctr_at <= now()
+   AND (p.discharged_at IS NULL OR p.discharged_at > now())
+$q$),
+('acute', 'discharge.discharges_today', 15000, 5000, $q$
+SELECT ''::text AS site, count(*)::double precision AS value
+  FROM ops.inpatient_spell AS p
+ WHERE p.nctr_at IS NOT NULL
+   AND p.discharged_at >= date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
+   AND p.discharged_at <= now()
+$q$),
+
+-- ---- Community (sql/partner-ops/community.sql) -------------------------------------------------
+-- Requests for a package of care or a community bed that have neither started nor been cancelled.
+('community', 'community.packages_awaited', 15000, 5000, $q$
+SELECT ''::text AS site, count(*)::double precision AS value
+  FROM ops.care_package_request AS r
+ WHERE r.started_at IS NULL
+   AND r.cancelled_at IS NULL
+   AND r.requested_at <= now()
+$q$),
+
+-- ---- Mental health (sql/partner-ops/mental_health.sql) ------------------------------------------
+-- Crisis referrals received and not yet assessed (nor closed).
+('mental_health', 'mental_health.crisis_referrals_waiting', 5000, 5000, $q$
+SELECT ''::text AS site, count(*)::double precision AS value
+  FROM ops.crisis_referral AS r
+ WHERE r.assessed_at IS NULL
+   AND r.closed_at IS NULL
+   AND r.received_at <= now()
+$q$),
+
+-- Inappropriate out-of-area placements active now, as NHS England's OAPs collection defines them:
+-- a patient needing adult acute mental health inpatient care placed in a unit outside the usual
+-- local network of services because no local bed was available (not for a specialist need,
+-- patient choice or safety).
+('mental_health', 'mental_health.out_of_area_placements', 15000, 5000, $q$
+SELECT ''::text AS site, count(*)::double precision AS value
+  FROM ops.placement AS p
+ WHERE p.out_of_area
+   AND p.reason = 'no_local_bed'
+   AND p.started_at <= now()
+   AND (p.ended_at IS NULL OR p.ended_at > now())
+$q$);
+
+-- Upsert by (partner, metric): there is at most one query feed per metric.
+INSERT INTO commcell.feed (partner, kind, metric, query, poll_interval_ms, statement_timeout_ms, enabled)
+SELECT partner, 'query', metric, btrim(query, E'\n'), poll_interval_ms, statement_timeout_ms, true
+  FROM seed_feed
+ON CONFLICT (partner, metric) WHERE kind = 'query' DO UPDATE
+   SET query = EXCLUDED.query,
+       poll_interval_ms = EXCLUDED.poll_interval_ms,
+       statement_timeout_ms = EXCLUDED.statement_timeout_ms,
+       enabled = true;
+
+-- Query feeds of the demo partners that this file no longer defines.
+DELETE FROM commcell.feed AS f
+ WHERE f.kind = 'query'
+   AND f.partner IN (SELECT DISTINCT partner FROM seed_metric)
+   AND NOT EXISTS (SELECT 1 FROM seed_feed AS s WHERE s.partner = f.partner AND s.metric = f.metric);
+
+DROP TABLE pg_temp.seed_feed;
 DROP TABLE pg_temp.seed_metric;

@@ -48,8 +48,8 @@ CREATE TABLE commcell.session (
     user_agent      text NOT NULL DEFAULT '',
     CHECK ((user_name IS NULL) <> (device_token_id IS NULL))
 );
-CREATE INDEX session_expires ON commcell.session (expires_at);
-CREATE INDEX session_user ON commcell.session (user_name);
+CREATE INDEX session_by_expiry ON commcell.session (expires_at);
+CREATE INDEX session_by_user ON commcell.session (user_name);
 
 -- Every sign-in attempt, for rate limiting across instances. ok is NULL while the password is
 -- being checked: such rows count as failures, so parallel guesses cannot slip past the limit.

@@ -7,6 +7,9 @@ Library
     WsClient(url)              asyncio WebSocket client (commcell.v1): snapshot, deltas, seq checks
     Env(...)                   the standard test world: hub + acute/community/nhs111 on one
                                cluster, ambulance on a second cluster, seeded metrics, a daemon
+    DemoEnv(...)               the demo's shape: hub + the five demo partners with their
+                               operational schemas (sql/partner-ops/) and sql/demo/seed.sql's
+                               query feeds, optionally a daemon
 
 CLI (used by the browser tests; see `commcell_env.py --help`)
     start --dir DIR            start everything, write DIR/env.json, return leaving it running
@@ -219,6 +222,11 @@ def _ensure_traversable(path):
 # ----------------------------------------------------------------------------------------------
 # PostgreSQL clusters
 
+def ops_schema_file(kind):
+    """sql/partner-ops/<kind>.sql: the operational schema of a partner of that kind."""
+    return os.path.join(REPO, 'sql', 'partner-ops', kind + '.sql')
+
+
 def _pg_bindir():
     for d in sorted(glob.glob('/usr/lib/postgresql/*/bin'), reverse=True):
         if os.path.exists(os.path.join(d, 'initdb')):
@@ -254,6 +262,9 @@ class Cluster:
         self.log_path = os.path.join(self.state_dir, 'postgres.log')
         self._conns = {}
         self._conninfo_cache = {}
+        # throw-away data: no fsync (the private backend never syncs; scripts/cluster is asked to
+        # skip it with COMMCELL_PG_FSYNC=off at each start)
+        self.no_fsync = False
 
     def describe(self):
         return {'state_dir': self.state_dir, 'port': self.port, 'backend': self.backend,
@@ -262,6 +273,8 @@ class Cluster:
     # -- scripts/cluster --------------------------------------------------------------------
     def _script(self, *args, check=True, timeout=120):
         env = dict(os.environ, COMMCELL_STATE_DIR=self.state_dir, COMMCELL_PG_PORT=str(self.port))
+        if self.no_fsync:
+            env['COMMCELL_PG_FSYNC'] = 'off'
         p = subprocess.run([self.SCRIPT] + list(args), env=env, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
                            text=True)
@@ -486,12 +499,14 @@ class Cluster:
         self._provision_fresh(hub, partners)
 
     def _provision_fresh(self, hub, partners):
+        """partners: names, or (name, kind) pairs (see create_partner)."""
+        partners = [p if isinstance(p, tuple) else (p, None) for p in partners]
         if self.backend == 'script':
             os.makedirs(self.state_dir, exist_ok=True)
             _ensure_traversable(self.state_dir)
             args = ['init', 'start'] + (['hub'] if hub else [])
-            for p in partners:
-                args += ['partner', p]
+            for p, kind in partners:
+                args += ['partner', p] + ([kind] if kind else [])
             self._script(*args)
             wait_until(self.accepts_connections, 30, 0.1,
                        'cluster %s to accept connections' % self.name)
@@ -500,8 +515,8 @@ class Cluster:
         self.start()
         if hub:
             self.create_hub()
-        for p in partners:
-            self.create_partner(p)
+        for p, kind in partners:
+            self.create_partner(p, kind)
 
     def _apply_sql_files(self, db, user, pattern):
         for path in sorted(glob.glob(os.path.join(REPO, pattern))):
@@ -531,18 +546,39 @@ class Cluster:
             self.execute('postgres', 'CREATE DATABASE commcell OWNER commcell')
         self._apply_sql_files('commcell', 'commcell', 'sql/hub/*.sql')
 
-    def create_partner(self, name):
-        """Create partner_<name> with the reference observation feed and commcell_reader."""
+    def create_partner(self, name, kind=None):
+        """Create partner_<name> with the reference observation feed and commcell_reader, then
+        the operational schema sql/partner-ops/<kind>.sql (kind defaults to name: a name with no
+        such file gets none; 'none' asks for none), as `scripts/cluster partner NAME [KIND]`."""
         if not re.fullmatch(r'[a-z0-9][a-z0-9_]{0,39}', name):
             raise ValueError('bad partner name %r' % name)
+        if kind is not None and kind != 'none' and not os.path.exists(ops_schema_file(kind)):
+            raise ValueError('unknown partner kind %r (no %s)' % (kind, ops_schema_file(kind)))
         if self.backend == 'script':
-            self._script('partner', name)
+            self._script('partner', name, *([kind] if kind else []))
             return
         self._ensure_role('commcell_reader')
         db = 'partner_' + name
         if not self._db_exists(db):
             self.execute('postgres', 'CREATE DATABASE %s' % db)
         self._apply_sql_files(db, 'postgres', 'sql/partner/*.sql')
+        ops = kind or name
+        if ops != 'none' and os.path.exists(ops_schema_file(ops)):
+            self._apply_sql_files(db, 'postgres', os.path.relpath(ops_schema_file(ops), REPO))
+
+    def load_seed(self):
+        """Load sql/demo/seed.sql into the hub, its partners' conninfo pointing at this cluster."""
+        if self.backend == 'script':
+            self._script('seed')
+            return
+        argv = ['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '--single-transaction',
+                '-v', 'pghost=%s' % self.run_dir, '-v', 'pgport=%d' % self.port,
+                '-d', self.conninfo('commcell', 'commcell'),
+                '-f', os.path.join(REPO, 'sql', 'demo', 'seed.sql')]
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=120)
+        if p.returncode != 0:
+            raise HarnessError('loading sql/demo/seed.sql failed: %s' % p.stderr)
 
 
 _templates = {}
@@ -564,8 +600,9 @@ def _template_for(backend, hub, partners):
             atexit.register(shutil.rmtree, _template_root, True)
     with ent['lock']:
         if ent['path'] is None:
+            names = [p if isinstance(p, str) else '-'.join(x for x in p if x) for p in partners]
             path = os.path.join(_template_root, '%s-%s-%s' % (backend, int(hub),
-                                                             '_'.join(partners) or 'none'))
+                                                             '_'.join(names) or 'none'))
             c = Cluster(path, backend=backend, name='template')
             try:
                 c._provision_fresh(hub, partners)
@@ -642,7 +679,10 @@ class Daemon:
                      log_level=None, **extra):
         values = {'listen_port': listen_port, 'listen_address': listen_address, 'hub': hub,
                   'web_root': web_root or os.path.join(REPO, 'web'),
-                  'log_level': log_level or os.environ.get('COMMCELL_TEST_LOG_LEVEL', 'info')}
+                  'log_level': log_level or os.environ.get('COMMCELL_TEST_LOG_LEVEL', 'info'),
+                  # the board tests read it without signing in; the auth tests pass
+                  # allow_anonymous_display='false' (None leaves the key out: the default, false)
+                  'allow_anonymous_display': 'true'}
         values.update(extra)
         self.port = int(listen_port)
         if listen_address and listen_address not in ('0.0.0.0', '::'):
@@ -940,10 +980,11 @@ class WsClient:
     the board (entries by (partner, key, site)) and checks that each delta's seq is exactly one
     more than the previous snapshot's or delta's, and that a heartbeat's seq is the current one."""
 
-    def __init__(self, url, name='client', origin=None):
+    def __init__(self, url, name='client', origin=None, headers=None):
         require_libs()
         self.url = url
         self.name = name
+        self.headers = headers or {}   # e.g. {'Cookie': 'commcell_session=...'}
         m = re.match(r'wss?://([^/]+)', url)
         self.origin = origin if origin is not None else ('http://%s' % m.group(1) if m else None)
         self.ws = None
@@ -959,7 +1000,7 @@ class WsClient:
     async def connect(self, timeout=10.0):
         self.ws = await asyncio.wait_for(
             websockets.connect(self.url, subprotocols=[SUBPROTOCOL], origin=self.origin,
-                               open_timeout=timeout, ping_interval=None, close_timeout=2,
+                               extra_headers=self.headers, open_timeout=timeout, ping_interval=None, close_timeout=2,
                                max_size=64 * 1024 * 1024, max_queue=None),
             timeout + 1)
         if self.ws.subprotocol != SUBPROTOCOL:
@@ -1439,6 +1480,202 @@ class Env:
             raise err
 
 
+# ----------------------------------------------------------------------------------------------
+# the demo's shape: partners with operational schemas, metrics computed by query feeds
+
+DEMO_PARTNERS = ('acute', 'ambulance', '111', 'community', 'mental_health')
+
+
+class DemoEnv:
+    """One cluster holding the hub and the demo partners, each database partner_<name> with its
+    operational schema ops (sql/partner-ops/<name>.sql), and the demo configuration
+    sql/demo/seed.sql loaded into the hub: partners, metrics and the query feeds whose SQL
+    implements the NHS definitions. Optionally commcelld on top. Nothing writes into the
+    partners but the test (no simulator).
+
+    poll_ms: when set, every feed's poll_interval_ms is set to it after the seed is loaded."""
+
+    def __init__(self, base_dir=None, partners=DEMO_PARTNERS, bin=None, http_port=None,
+                 log_level=None, keep=None, poll_ms=None):
+        require_libs()
+        unknown = [p for p in partners if p not in DEMO_PARTNERS]
+        if unknown:
+            raise ValueError('not demo partners: %s' % ', '.join(unknown))
+        self.created_base = base_dir is None
+        self.base = os.path.abspath(base_dir or tempfile.mkdtemp(prefix='commcell-demo-'))
+        os.makedirs(self.base, exist_ok=True)
+        _ensure_traversable(self.base)
+        os.chmod(self.base, 0o755)
+        self.keep = (os.environ.get('COMMCELL_TEST_KEEP') == '1') if keep is None else keep
+        self.partners = tuple(partners)
+        self.poll_ms = poll_ms
+        self.cluster = Cluster(os.path.join(self.base, 'pg'), name='demo')
+        self.cluster.no_fsync = True   # bulk loads of published data; nothing here must survive
+        self.daemon = Daemon(bin or default_bin(), os.path.join(self.base, 'commcelld.conf'),
+                             os.path.join(self.base, 'commcelld.log'), run_dir=self.base)
+        self.http_port = http_port or free_port(avoid={self.cluster.port})
+        self.log_level = log_level
+        _live_envs.append(self)
+
+    @property
+    def clusters(self):
+        return [self.cluster]
+
+    # -- set-up -------------------------------------------------------------------------------------
+    def setup_cluster(self):
+        t0 = time.monotonic()
+        self.cluster.provision(hub=True, partners=self.partners)
+        self.cluster.load_seed()
+        missing = [p for p in DEMO_PARTNERS if p not in self.partners]
+        if missing:
+            self.hub('DELETE FROM commcell.partner WHERE name = ANY(%s)', (missing,))
+        if self.poll_ms:
+            self.hub('UPDATE commcell.feed SET poll_interval_ms = %s', (int(self.poll_ms),))
+        log('demo cluster ready in %.1f s (port %d, %s backend)'
+            % (time.monotonic() - t0, self.cluster.port, self.cluster.backend))
+
+    def start(self, daemon=False):
+        try:
+            self.setup_cluster()
+            self.write_config()
+            if daemon:
+                self.start_daemon()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    # -- SQL ----------------------------------------------------------------------------------------
+    def hub_conninfo(self):
+        return self.cluster.conninfo('commcell', 'commcell')
+
+    def partner_conninfo(self, partner, user='postgres'):
+        return self.cluster.conninfo('partner_' + partner, user)
+
+    def hub(self, sql, params=None):
+        return self.cluster.execute('commcell', sql, params)
+
+    def partner_sql(self, partner, sql, params=None):
+        """Run sql in partner_<partner> as superuser (autocommit); rows or None."""
+        return self.cluster.execute('partner_' + partner, sql, params)
+
+    def feed_query(self, partner, metric):
+        """The SQL of the query feed that computes metric at partner, as the hub holds it."""
+        rows = self.hub("SELECT query FROM commcell.feed WHERE kind = 'query' AND partner = %s "
+                        'AND metric = %s', (partner, metric))
+        if not rows:
+            raise HarnessError('the hub has no query feed for %s at %s' % (metric, partner))
+        return rows[0][0]
+
+    def run_feed(self, partner, metric, timeout_ms=30000):
+        """Run the feed's query the way commcelld does: as commcell_reader, read-only, with a
+        statement timeout, one statement. Returns {site: value}; checks the result's shape."""
+        sql = self.feed_query(partner, metric)
+        c = psycopg2.connect(self.partner_conninfo(partner, 'commcell_reader'), connect_timeout=5,
+                             options='-c default_transaction_read_only=on '
+                                     '-c statement_timeout=%d' % int(timeout_ms))
+        try:
+            c.autocommit = True
+            with c.cursor() as cur:
+                cur.execute(sql)
+                if len(cur.description) != 2:
+                    raise HarnessError('%s: query returned %d columns, not (site, value)'
+                                       % (metric, len(cur.description)))
+                out = {}
+                for site, value in cur.fetchall():
+                    if site in out:
+                        raise HarnessError('%s: site %r returned twice' % (metric, site))
+                    if value is None or not math.isfinite(value):
+                        raise HarnessError('%s: site %r has value %r (would be quarantined)'
+                                           % (metric, site, value))
+                    out['' if site is None else site] = float(value)
+                return out
+        finally:
+            c.close()
+
+    def copy_rows(self, partner, table, columns, rows):
+        """COPY rows (tuples; None is NULL) into partner table (e.g. ops.incident) as superuser."""
+        import csv
+        import io
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator='\n')
+        n = 0
+        for r in rows:
+            w.writerow(['' if v is None else v for v in r])
+            n += 1
+        buf.seek(0)
+        c = self.cluster.connect('partner_' + partner, autocommit=False)
+        try:
+            with c.cursor() as cur:
+                cur.copy_expert('COPY %s (%s) FROM STDIN WITH (FORMAT csv)'
+                                % (table, ', '.join(columns)), buf)
+            c.commit()
+        finally:
+            c.close()
+        return n
+
+    def reset_ops(self, partner):
+        """Empty every table of the partner's operational schema."""
+        tables = self.partner_sql(partner, "SELECT string_agg(format('%I.%I', schemaname, "
+                                           "tablename), ', ') FROM pg_tables WHERE schemaname = 'ops'")
+        if tables and tables[0][0]:
+            self.partner_sql(partner, 'TRUNCATE %s RESTART IDENTITY CASCADE' % tables[0][0])
+
+    # -- daemon -------------------------------------------------------------------------------------
+    def write_config(self, **extra):
+        return self.daemon.write_config(self.http_port, self.hub_conninfo(),
+                                        log_level=self.log_level, **extra)
+
+    def start_daemon(self, wait_ready=True, timeout=30):
+        if not os.path.exists(self.daemon.config):
+            self.write_config()
+        return self.daemon.start(wait_ready, timeout)
+
+    @property
+    def url(self):
+        return self.daemon.url
+
+    @property
+    def ws_url(self):
+        return self.daemon.ws_url
+
+    def get(self, path, timeout=5.0):
+        return self.daemon.get(path, timeout)
+
+    def client(self, name='client'):
+        return WsClient(self.ws_url, name)
+
+    def close(self, check_daemon=False):
+        """Stop the daemon and the cluster; remove the state dir unless keep."""
+        err = None
+        try:
+            if self.daemon.alive():
+                try:
+                    self.daemon.stop(check=check_daemon)
+                except HarnessError as e:
+                    err = e
+                finally:
+                    self.daemon.kill9()
+            elif check_daemon and self.daemon.exit_code() not in (None, 0):
+                err = HarnessError('commcelld had exited by itself with %s; log tail:\n%s'
+                                   % (self.daemon.exit_code(), self.daemon.log_tail()))
+        finally:
+            try:
+                self.cluster.close_connections()
+                if self.cluster.is_running():
+                    self.cluster.stop(mode='immediate')
+            except Exception as e:  # noqa: BLE001
+                log('stopping cluster %s: %s' % (self.cluster.name, e))
+            if self in _live_envs:
+                _live_envs.remove(self)
+            if not self.keep:
+                shutil.rmtree(self.base, ignore_errors=True)
+            else:
+                log('kept state in %s' % self.base)
+        if err:
+            raise err
+
+
 def avoid_port(p):
     return free_port(avoid={p})
 
@@ -1531,7 +1768,8 @@ def _cmd_start(a):
     _live_envs.remove(env)    # the CLI leaves it running on purpose
     try:
         env.setup_clusters()
-        env.write_config()
+        env.write_config(**({'allow_anonymous_display': 'false'} if a.no_anonymous_display
+                            else {}))
         _save_state(env, d)
         env.start_daemon(timeout=a.timeout)
     except BaseException:
@@ -1676,6 +1914,8 @@ def main(argv=None):
                                                'build/daemon/commcelld)')
     s.add_argument('--log-level', default=None, choices=['error', 'warn', 'info', 'debug'])
     s.add_argument('--timeout', type=float, default=30, help='seconds to wait for /readyz')
+    s.add_argument('--no-anonymous-display', action='store_true',
+                   help='allow_anonymous_display = false: the board needs a sign-in')
     s = with_dir(sub.add_parser('stop', help='stop everything and clean up'))
     s.add_argument('--keep-logs', action='store_true', help='keep DIR/*.log')
     with_dir(sub.add_parser('stop-daemon', help='SIGTERM commcelld, check it exits 0'))

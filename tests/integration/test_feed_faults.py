@@ -196,7 +196,9 @@ class FeedFaultsTest(EnvCase):
                 (key,))
         try:
             env.insert('acute', key, 90.0)
-            e = self.wait_entry('acute', key, '', lambda e: e['status'] == 'stale', 15)
+            self.wait_entry('acute', key, '', lambda e: e['value'] == 90.0, 10)
+            e = self.wait_entry('acute', key, '',
+                                lambda e: e['value'] == 90.0 and e['status'] == 'stale', 15)
             self.assertEqual(e['value'], 90.0)
             self.assertIn('2 s freshness window', e['reason'])
         finally:

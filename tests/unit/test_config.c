@@ -137,6 +137,25 @@ START_TEST(load_from_file)
 }
 END_TEST
 
+START_TEST(anonymous_display_is_off_unless_asked)
+{
+	struct cc_config *c = parse("hub = dbname=x\nweb_root = /tmp\n");
+	ck_assert_ptr_nonnull(c);
+	ck_assert(!c->allow_anonymous_display);
+	cc_config_destroy(c);
+	c = parse("hub = dbname=x\nweb_root = /tmp\nallow_anonymous_display = true\n");
+	ck_assert_ptr_nonnull(c);
+	ck_assert(c->allow_anonymous_display);
+	cc_config_destroy(c);
+	c = parse("hub = dbname=x\nweb_root = /tmp\nallow_anonymous_display = false\n");
+	ck_assert_ptr_nonnull(c);
+	ck_assert(!c->allow_anonymous_display);
+	cc_config_destroy(c);
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nallow_anonymous_display = maybe\n"));
+	ck_assert_msg(strstr(err, "test.conf:3:") && strstr(err, "true or false"), "%s", err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -156,6 +175,7 @@ int main(void)
 	tcase_add_test(tc, duplicate_key);
 	tcase_add_test(tc, hub_must_look_like_conninfo);
 	tcase_add_test(tc, load_from_file);
+	tcase_add_test(tc, anonymous_display_is_off_unless_asked);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,826 @@
+// commcell board: one live picture of the unplanned-care pathway, shared by the wall display
+// (wall.js) and the manager view (manager.js).
+//
+// Speaks the WebSocket protocol commcell.v1 (docs/protocol.md): the server sends a `snapshot`,
+// then `delta`s with consecutive `seq`, and a `heartbeat` every 10 s. This module keeps the
+// board's state, draws it as one column per pathway stage and keeps the connection alive.
+// It is plain ES2020 with no dependencies and no build step; the page provides the elements it
+// looks up by id (board, board-empty, banner, partners, freshness, clock, level) and calls
+// startBoard() once it may connect (the WebSocket needs a session cookie or an anonymous board).
+
+const SUBPROTOCOL = 'commcell.v1';
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 10000;
+const WATCHDOG_MS = 30000;      // no message for this long: the connection is dead
+const SKEW_IGNORED_MS = 3000;   // clock differences below this are not corrected
+// How long a tile that turns red pulses, and how long a changed value glows, is in wall.css.
+
+const STATUS = {
+  red:   { text: 'RED',   icon: 'triangle' },
+  amber: { text: 'AMBER', icon: 'diamond' },
+  error: { text: 'ERROR', icon: 'cross' },
+  stale: { text: 'STALE', icon: 'hourglass' },
+  green: { text: 'OK',    icon: 'circle' },
+};
+const UNKNOWN_STATUS = { text: '?', icon: 'cross' };
+
+const PARTNER_STATE = {
+  ok:         { text: 'ok',         icon: 'circle' },
+  connecting: { text: 'connecting', icon: 'hourglass' },
+  backoff:    { text: 'retrying',   icon: 'hourglass' },
+  failing:    { text: 'failing',    icon: 'cross' },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+const timeFmt = new Intl.DateTimeFormat('en-GB', {
+  hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+});
+const hmFmt = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false });
+const dayFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' });
+const numFmts = new Map();
+
+function numberFormat(decimals) {
+  const d = Number.isInteger(decimals) && decimals >= 0 && decimals <= 6 ? decimals : 0;
+  let f = numFmts.get(d);
+  if (!f) {
+    f = new Intl.NumberFormat('en-GB', { minimumFractionDigits: d, maximumFractionDigits: d });
+    numFmts.set(d, f);
+  }
+  return f;
+}
+
+function formatNumber(value, decimals) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '—';
+  return numberFormat(decimals).format(value);
+}
+
+// "1 s", "5 min", "3 h": a compact age for people.
+function formatAge(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h} h`;
+  return `${Math.floor(h / 24)} days`;
+}
+
+// When a value was true: "just now", "5 min ago" within the hour, "at 14:02" today,
+// "25 Nov 14:02" before that. `compact` is for narrow tiles: "now", "5m ago", "14:02".
+function formatObserved(iso, now, compact) {
+  if (!iso) return '';
+  const t = Date.parse(iso);
+  if (!Number.isFinite(t)) return '';
+  const age = now - t;
+  const at = compact ? '' : 'at ';
+  if (age < -60000) return `${at}${hmFmt.format(t)}`;
+  if (age < 60000) return compact ? 'now' : 'just now';
+  if (age < 3600000) return compact ? `${Math.floor(age / 60000)}m ago` : `${Math.floor(age / 60000)} min ago`;
+  const then = new Date(t);
+  const today = new Date(now);
+  if (then.toDateString() === today.toDateString()) return `${at}${hmFmt.format(t)}`;
+  return `${dayFmt.format(t)} ${hmFmt.format(t)}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Icons: drawn as SVG so that the status shapes do not depend on the fonts of the screen.
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const ICON_PATHS = {
+  triangle:  'M12 2 L23 21 H1 Z',
+  diamond:   'M12 1 L23 12 L12 23 L1 12 Z',
+  circle:    'M12 2 A10 10 0 1 1 11.99 2 Z',
+  hourglass: 'M4 2 H20 V5 L14 12 L20 19 V22 H4 V19 L10 12 L4 5 Z',
+  cross:     'M5 2 L12 9 L19 2 L22 5 L15 12 L22 19 L19 22 L12 15 L5 22 L2 19 L9 12 L2 5 Z',
+};
+
+function makeIcon(name) {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'icon');
+  const path = document.createElementNS(SVG_NS, 'path');
+  path.setAttribute('d', ICON_PATHS[name] || ICON_PATHS.cross);
+  svg.appendChild(path);
+  return svg;
+}
+
+function setIcon(svg, name) {
+  if (svg.dataset.icon === name) return;
+  svg.dataset.icon = name;
+  svg.firstChild.setAttribute('d', ICON_PATHS[name] || ICON_PATHS.cross);
+}
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State. Everything here is bounded by the size of the board: one entry per metric and site,
+// one DOM node per entry, one column per stage, one chip per partner.
+
+const state = {
+  seq: null,
+  stages: new Map(),     // key -> {key, label, position}
+  partners: new Map(),   // name -> {name, label, state, reason}
+  entries: new Map(),    // partner|key|site -> entry
+  level: null,           // {level, label} or null
+  connection: 'connecting',
+  lastMessageAt: 0,      // Date.now() of the last message of any type
+  skewMs: 0,             // server clock minus ours, from server_time
+};
+
+const ui = {
+  board: null, empty: null, banner: null, partners: null, freshness: null, clock: null, level: null,
+  tiles: new Map(),      // entry id -> tile record
+  columns: new Map(),    // stage key -> column record
+  chips: new Map(),      // partner name -> chip record
+  layoutWanted: false,
+  sorted: [],            // [{column, tiles:[tile...]}] in screen order, rebuilt on structure change
+};
+
+// What the page asked for in startBoard().
+const options = {
+  filter: null,          // entry -> boolean: which tiles to show (drill-down); null shows all
+  onTileClick: null,     // entry -> void: a tile was chosen (manager view)
+  onLost: null,          // () -> void: the connection failed (the page may check its session)
+};
+
+function entryId(e) {
+  return `${e.partner}|${e.key}|${e.site}`;
+}
+
+function now() {
+  return Date.now() + state.skewMs;
+}
+
+function partnerLabel(name) {
+  const p = state.partners.get(name);
+  return (p && p.label) || name;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiles
+
+function createTile(id) {
+  const node = el('article', 'tile');
+  const label = el('div', 't-label');
+  const sub = el('div', 't-sub');
+  const reason = el('div', 't-reason');
+  const main = el('div', 't-main');
+  const value = el('div', 'value');
+  const num = el('span', 'v-num');
+  const unit = el('span', 'v-unit');
+  const lastKnown = el('div', 't-lastknown', 'last known');
+  value.append(num, unit);
+  main.append(value, lastKnown);
+  const foot = el('div', 't-foot');
+  const badge = el('span', 'badge');
+  const icon = makeIcon('circle');
+  const badgeText = el('span', 'b-text');
+  badge.append(icon, badgeText);
+  const time = el('span', 't-time');
+  foot.append(badge, time);
+  node.append(label, sub, reason, main, foot);
+  if (options.onTileClick) {
+    node.tabIndex = 0;
+    node.setAttribute('role', 'button');
+    const choose = () => { const t = ui.tiles.get(id); if (t && t.entry) options.onTileClick(t.entry); };
+    node.addEventListener('click', choose);
+    node.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); choose(); } });
+  }
+  node.addEventListener('animationend', (ev) => {
+    if (ev.animationName === 'cc-red-flash') node.classList.remove('flash-red');
+  });
+  value.addEventListener('animationend', (ev) => {
+    if (ev.animationName === 'cc-changed') value.classList.remove('changed');
+  });
+  return {
+    id, node, label, sub, reason, main, value, num, unit, lastKnown, badge, icon, badgeText, time,
+    column: null, entry: null, valueText: null,
+  };
+}
+
+function restartAnimation(node, cls) {
+  node.classList.remove(cls);
+  void node.offsetWidth; // restart the CSS animation
+  node.classList.add(cls);
+}
+
+// Draw one entry into its tile. `prev` is the entry as it was before (undefined for a new tile
+// or the first snapshot), used to decide whether to draw attention to the change.
+function renderTile(t, e, prev, animate) {
+  const status = typeof e.status === 'string' ? e.status : 'unknown';
+  const st = STATUS[status] || UNKNOWN_STATUS;
+  const d = t.node.dataset;
+  if (d.key !== e.key) d.key = e.key;
+  if (d.site !== e.site) d.site = e.site;
+  if (d.partner !== e.partner) d.partner = e.partner;
+  if (d.stage !== e.stage) d.stage = e.stage;
+  if (d.status !== status) d.status = status;
+  const rawValue = typeof e.value === 'number' ? String(e.value) : '';
+  if (d.value !== rawValue) d.value = rawValue;
+
+  setText(t.label, e.label || e.key);
+  if (t.label.title !== e.key) t.label.title = e.key;
+  const who = partnerLabel(e.partner);
+  setText(t.sub, e.site ? `${e.site} · ${who}` : who);
+
+  const hasReason = (status === 'stale' || status === 'error' || !STATUS[status]);
+  const reason = hasReason ? (e.reason || (status === 'stale' ? 'no recent value' : 'feed problem')) : '';
+  setText(t.reason, reason);
+  if (t.reason.title !== reason) t.reason.title = reason;
+  t.reason.hidden = !hasReason;
+
+  const numText = formatNumber(e.value, e.decimals);
+  const unit = typeof e.unit === 'string' ? e.unit : '';
+  const hasValue = numText !== '—';
+  setText(t.num, numText);
+  setText(t.unit, hasValue && unit ? (unit === '%' ? '%' : ` ${unit}`) : '');
+  t.lastKnown.hidden = !(hasValue && (status === 'error' || status === 'stale'));
+  setText(t.lastKnown, status === 'error' ? 'last known' : 'last value');
+
+  setIcon(t.icon, st.icon);
+  setText(t.badgeText, st.text);
+  t.badge.setAttribute('aria-label', `status ${st.text}`);
+
+  const valueText = numText + t.unit.textContent;
+  const valueChanged = t.valueText !== null && t.valueText !== valueText;
+  t.valueText = valueText;
+  t.entry = e;
+  const sizeKey = `${valueText}|${status}`;
+  if (t.sizeKey !== sizeKey) {
+    t.sizeKey = sizeKey;
+    sizeValue(t);
+  }
+  renderTime(t, now());
+
+  if (animate && prev) {
+    if (status === 'red' && prev.status !== 'red') {
+      restartAnimation(t.node, 'flash-red');
+    } else if (valueChanged || prev.status !== status) {
+      restartAnimation(t.value, 'changed');
+    }
+  }
+}
+
+function renderTime(t, nowMs) {
+  setText(t.time, formatObserved(t.entry && t.entry.observed_at, nowMs, geom.compact));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout: every tile has the same size; each stage gets as many sub-columns as it needs so that
+// all tiles fit the board without scrolling, choosing the split that gives the largest tiles.
+
+const REF_W = 240;   // a comfortable tile at 1080p, in px; only the ratio matters
+const REF_H = 150;
+const geom = { u: 16, tileW: 240, tileH: 150, gap: 8, compact: false };
+
+function requestLayout() {
+  if (ui.layoutWanted) return;
+  ui.layoutWanted = true;
+  requestAnimationFrame(() => {
+    ui.layoutWanted = false;
+    arrange();
+    fit();
+  });
+}
+
+function compareEntries(a, b) {
+  const pa = Number.isFinite(a.position) ? a.position : 0;
+  const pb = Number.isFinite(b.position) ? b.position : 0;
+  if (pa !== pb) return pa - pb;
+  const la = a.label || a.key, lb = b.label || b.key;
+  if (la !== lb) return la < lb ? -1 : 1;
+  if (a.site !== b.site) return a.site < b.site ? -1 : 1;
+  if (a.partner !== b.partner) return a.partner < b.partner ? -1 : 1;
+  return 0;
+}
+
+function stageInfo(key) {
+  const s = state.stages.get(key);
+  if (s) return s;
+  return { key, label: key, position: Number.MAX_SAFE_INTEGER };
+}
+
+// Put columns and tiles in order. Existing nodes are moved, never recreated.
+function arrange() {
+  const groups = new Map();
+  for (const e of state.entries.values()) {
+    if (options.filter && !options.filter(e)) {
+      const t = ui.tiles.get(entryId(e));
+      if (t) { t.node.remove(); t.column = null; }
+      continue;
+    }
+    let g = groups.get(e.stage);
+    if (!g) { g = []; groups.set(e.stage, g); }
+    g.push(e);
+  }
+  const order = [...groups.keys()].map(stageInfo).sort((a, b) =>
+    (a.position - b.position) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+  // Columns of stages that have no metric any more collapse: their nodes go.
+  for (const [key, col] of ui.columns) {
+    if (!groups.has(key)) { col.node.remove(); ui.columns.delete(key); }
+  }
+  const sorted = [];
+  for (const s of order) {
+    let col = ui.columns.get(s.key);
+    if (!col) {
+      const node = el('section', 'stage');
+      const head = el('h2', 'stage-label');
+      const headText = el('span', 'stage-label-text');
+      head.appendChild(headText);
+      const tiles = el('div', 'stage-tiles');
+      node.append(head, tiles);
+      col = { key: s.key, node, head: headText, tiles };
+      ui.columns.set(s.key, col);
+    }
+    col.node.dataset.stage = s.key;
+    col.node.dataset.position = String(s.position === Number.MAX_SAFE_INTEGER ? '' : s.position);
+    setText(col.head, s.label);
+    ui.board.appendChild(col.node);
+    const entries = groups.get(s.key).sort(compareEntries);
+    const tiles = [];
+    for (const e of entries) {
+      const t = ui.tiles.get(entryId(e));
+      col.tiles.appendChild(t.node);
+      t.column = col;
+      tiles.push(t);
+    }
+    sorted.push({ column: col, tiles });
+  }
+  ui.sorted = sorted;
+  ui.empty.hidden = sorted.length > 0;
+  if (sorted.length === 0) {
+    ui.empty.textContent = state.seq === null ? 'Connecting to commcell…'
+      : options.filter && state.entries.size ? 'Nothing matches this selection.' : 'No metrics are configured yet.';
+  }
+}
+
+function fit() {
+  const board = ui.board;
+  const cs = getComputedStyle(board);
+  const W = board.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  const H = board.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
+  if (!(W > 0 && H > 0) || ui.sorted.length === 0) return;
+  const counts = ui.sorted.map((g) => g.tiles.length);
+  const maxN = Math.max(...counts);
+  const gap = Math.max(3, Math.round(Math.min(W, H * 16 / 9) * 0.004));
+  const colGap = gap * 2;
+
+  // Each stage has a heading over its tiles, sized with the tiles; two passes settle it.
+  let best = null;
+  let headH = Math.round(H * 0.05);
+  for (let pass = 0; pass < 2; pass++) {
+    best = null;
+    for (let rows = 1; rows <= maxN; rows++) {
+      const cols = counts.map((n) => Math.ceil(n / rows));
+      // rows that are not needed by any stage are wasted height: skip those splits
+      if (Math.max(...counts.map((n, i) => Math.ceil(n / cols[i]))) < rows) continue;
+      const C = cols.reduce((a, b) => a + b, 0);
+      const tileW = (W - gap * (C - ui.sorted.length) - colGap * (ui.sorted.length - 1)) / C;
+      const tileH = (H - headH - gap * rows) / rows;
+      if (tileW <= 0 || tileH <= 0) continue;
+      const score = Math.min(tileW / REF_W, tileH / REF_H);
+      if (!best || score > best.score + 1e-9) best = { score, rows, cols, tileW, tileH };
+    }
+    if (!best) return;
+    const u = unitFor(best.tileW, best.tileH, H);
+    headH = Math.round(u * 2.9);
+  }
+  const u = unitFor(best.tileW, best.tileH, H);
+  geom.u = u;
+  geom.tileW = best.tileW;
+  geom.tileH = best.tileH;
+  geom.gap = gap;
+  board.style.setProperty('--u', `${u.toFixed(2)}px`);
+  board.style.setProperty('--gap', `${gap}px`);
+  board.style.setProperty('--col-gap', `${colGap}px`);
+  board.style.setProperty('--head-h', `${headH}px`);
+  board.style.setProperty('--tile-h', `${Math.floor(best.tileH)}px`);
+  // Crowded boards: the reason of a stale or error tile gets one line (the whole of it is in
+  // the tile's title and, for a failing feed, in the footer), and ages are written short.
+  board.style.setProperty('--reason-lines', best.tileH / u < 10 ? '1' : best.tileH / u < 12 ? '2' : '3');
+  geom.compact = best.tileW / u < 13;
+  board.style.setProperty('--label-lines', best.tileH / u > 12 ? '3' : '2');
+  const n = now();
+  for (const t of ui.tiles.values()) renderTime(t, n);
+  ui.sorted.forEach((g, i) => {
+    const c = best.cols[i];
+    const width = Math.floor(c * best.tileW + (c - 1) * gap);
+    g.column.node.style.width = `${width}px`;
+    g.column.tiles.style.gridTemplateColumns = `repeat(${c}, 1fr)`;
+  });
+  for (const t of ui.tiles.values()) sizeValue(t);
+}
+
+// The base font size of a tile: everything inside is in em of this.
+function unitFor(tileW, tileH, boardH) {
+  return Math.max(9, Math.min(tileH / 8.8, tileW / 11, boardH / 24));
+}
+
+// The big number is as large as the tile allows, estimated from its characters so that no
+// measuring (and no forced layout) is needed on every update.
+function sizeValue(t) {
+  const { u, tileW, tileH } = geom;
+  const e = t.entry;
+  const status = e ? e.status : 'stale';
+  const quiet = status === 'stale' || status === 'error' || !STATUS[status];
+  const num = t.num.textContent;
+  const unit = t.unit.textContent;
+  let em = 0;
+  for (const ch of num) em += (ch >= '0' && ch <= '9') ? 0.7 : (ch === '—' ? 1.0 : 0.38);
+  em += unit === '%' ? 0.7 : unit.length * 0.62 * 0.5;
+  // the "last known" caption stands beside the number of a stale or error tile
+  const byWidth = (tileW - (quiet ? 5.2 : 1.6) * u) / Math.max(em, 1.4);
+  // label, site line, footer (and the reason) in units of u
+  const reasonLines = tileH / u < 10 ? 1 : tileH / u < 12 ? 2 : 3;
+  const reserved = quiet ? 6.6 + reasonLines * 1.0 : 6.0;
+  const byHeight = (tileH - reserved * u) / 1.08;
+  const cap = (quiet ? 2.2 : 4.6) * u;
+  const px = Math.max(quiet ? 0.9 * u : u, Math.min(byWidth, byHeight, cap));
+  t.value.style.fontSize = `${px.toFixed(1)}px`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partners footer
+
+function renderPartners() {
+  const list = [...state.partners.values()];
+  for (const [name, chip] of ui.chips) {
+    if (!state.partners.has(name)) { chip.node.remove(); ui.chips.delete(name); }
+  }
+  // Partners in trouble first, so they are never the ones cut off on a crowded strip.
+  list.sort((a, b) => ((a.state === 'ok') - (b.state === 'ok')) ||
+    (a.label || a.name).localeCompare(b.label || b.name, 'en-GB'));
+  if (!ui.partnersTitle) {
+    ui.partnersTitle = el('span', 'partners-title', 'Feeds');
+  }
+  ui.partners.appendChild(ui.partnersTitle);
+  for (const p of list) {
+    let chip = ui.chips.get(p.name);
+    if (!chip) {
+      const node = el('span', 'partner');
+      const icon = makeIcon('circle');
+      const name = el('span', 'p-name');
+      const info = el('span', 'p-info');
+      node.append(icon, name, info);
+      chip = { node, icon, name, info };
+      ui.chips.set(p.name, chip);
+    }
+    const st = PARTNER_STATE[p.state] || { text: String(p.state || 'unknown'), icon: 'cross' };
+    chip.node.dataset.partner = p.name;
+    chip.node.dataset.state = String(p.state);
+    setIcon(chip.icon, st.icon);
+    setText(chip.name, p.label || p.name);
+    const info = p.state === 'ok' ? '' : (p.reason ? `${st.text}: ${p.reason}` : st.text);
+    setText(chip.info, info);
+    if (chip.node.title !== info) chip.node.title = info;
+    chip.info.hidden = info === '';
+    ui.partners.appendChild(chip.node);
+  }
+}
+
+function refreshPartnerLabels() {
+  for (const t of ui.tiles.values()) {
+    if (t.entry) setText(t.sub, t.entry.site ? `${t.entry.site} · ${partnerLabel(t.entry.partner)}` : partnerLabel(t.entry.partner));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escalation level (not in commcell.v1 yet: shown only if the server sends it)
+
+function setLevel(msg) {
+  const n = Number(msg && msg.level);
+  if (!Number.isInteger(n) || n < 1 || n > 4) {
+    state.level = null;
+    ui.level.hidden = true;
+    return;
+  }
+  state.level = { level: n, label: typeof msg.label === 'string' && msg.label ? msg.label : `Level ${n}` };
+  ui.level.dataset.level = String(n);
+  setText(ui.level, state.level.label);
+  ui.level.hidden = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applying messages
+
+function isEntry(e) {
+  return e && typeof e === 'object' && typeof e.key === 'string' && typeof e.partner === 'string';
+}
+
+function normalise(e) {
+  if (typeof e.site !== 'string') e.site = '';
+  if (typeof e.stage !== 'string') e.stage = '';
+  return e;
+}
+
+function upsert(e, animate) {
+  const id = entryId(e);
+  const prev = state.entries.get(id);
+  let t = ui.tiles.get(id);
+  let structural = false;
+  if (!t) {
+    t = createTile(id);
+    ui.tiles.set(id, t);
+    structural = true;
+  } else if (!prev || prev.stage !== e.stage || prev.label !== e.label || prev.position !== e.position) {
+    structural = true;
+  }
+  state.entries.set(id, e);
+  renderTile(t, e, prev, animate);
+  return structural;
+}
+
+function removeEntry(id) {
+  const t = ui.tiles.get(id);
+  if (t) { t.node.remove(); ui.tiles.delete(id); }
+  return state.entries.delete(id) || !!t;
+}
+
+function applyStages(list) {
+  if (!Array.isArray(list)) return;
+  state.stages.clear();
+  for (const s of list) {
+    if (s && typeof s.key === 'string') {
+      state.stages.set(s.key, {
+        key: s.key,
+        label: typeof s.label === 'string' && s.label ? s.label : s.key,
+        position: Number.isFinite(s.position) ? s.position : Number.MAX_SAFE_INTEGER - 1,
+      });
+    }
+  }
+}
+
+function applyPartners(list, replace) {
+  if (!Array.isArray(list)) return;
+  if (replace) state.partners.clear();
+  for (const p of list) {
+    if (p && typeof p.name === 'string') state.partners.set(p.name, p);
+  }
+  renderPartners();
+  refreshPartnerLabels();
+}
+
+function applySnapshot(msg) {
+  const firstEver = state.seq === null;
+  applyStages(msg.stages);
+  applyPartners(msg.partners || [], true);
+  const keep = new Set();
+  const metrics = Array.isArray(msg.metrics) ? msg.metrics : [];
+  for (const raw of metrics) {
+    if (!isEntry(raw)) continue;
+    const e = normalise(raw);
+    keep.add(entryId(e));
+    upsert(e, !firstEver);
+  }
+  for (const id of [...state.entries.keys()]) if (!keep.has(id)) removeEntry(id);
+  for (const id of [...ui.tiles.keys()]) if (!keep.has(id)) removeEntry(id);
+  if (msg.level && typeof msg.level === 'object') setLevel(msg.level);
+  state.seq = msg.seq;
+  requestLayout();
+}
+
+function applyDelta(msg) {
+  let structural = false;
+  if (Array.isArray(msg.partners)) applyPartners(msg.partners, false);
+  if (Array.isArray(msg.stages)) { applyStages(msg.stages); structural = true; }
+  if (Array.isArray(msg.metrics)) {
+    for (const raw of msg.metrics) {
+      if (isEntry(raw) && upsert(normalise(raw), true)) structural = true;
+    }
+  }
+  if (Array.isArray(msg.removed)) {
+    for (const r of msg.removed) {
+      if (r && typeof r.key === 'string' && typeof r.partner === 'string') {
+        if (removeEntry(`${r.partner}|${r.key}|${typeof r.site === 'string' ? r.site : ''}`)) structural = true;
+      }
+    }
+  }
+  state.seq = msg.seq;
+  if (structural) requestLayout();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection
+
+const conn = {
+  ws: null,
+  gotSnapshot: false,   // on the current socket
+  attempt: 0,           // reconnects since the last good snapshot
+  timer: 0,
+  openedAt: 0,
+  lostSince: null,
+};
+
+function wsUrl() {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/ws`;
+}
+
+function setConnection(s) {
+  state.connection = s;
+  if (document.body.dataset.connection !== s) document.body.dataset.connection = s;
+  if (s === 'lost') {
+    ui.banner.textContent = `Connection lost since ${timeFmt.format(conn.lostSince + state.skewMs)} — ` +
+      (ui.lostNote || 'reconnecting…');
+    ui.banner.hidden = false;
+  } else {
+    ui.banner.hidden = true;
+  }
+}
+
+function connect() {
+  conn.timer = 0;
+  let sock;
+  try {
+    sock = new WebSocket(wsUrl(), SUBPROTOCOL);
+  } catch (err) {
+    drop();
+    return;
+  }
+  conn.ws = sock;
+  conn.gotSnapshot = false;
+  conn.openedAt = Date.now();
+  sock.onopen = () => {
+    if (conn.ws !== sock) return;
+    if (sock.protocol !== SUBPROTOCOL) drop(4002, 'subprotocol not agreed');
+  };
+  sock.onmessage = (ev) => { if (conn.ws === sock) onMessage(ev.data); };
+  sock.onerror = () => { if (conn.ws === sock) drop(); };
+  sock.onclose = () => { if (conn.ws === sock) drop(); };
+}
+
+// Forget the current socket (closing it if need be), show the board as not live and try again.
+function drop(code, reason) {
+  const sock = conn.ws;
+  conn.ws = null;
+  conn.gotSnapshot = false;
+  if (sock) {
+    sock.onopen = sock.onmessage = sock.onerror = sock.onclose = null;
+    try {
+      if (code) sock.close(code, reason); else sock.close();
+    } catch (err) {
+      try { sock.close(); } catch (err2) { /* already closed */ }
+    }
+  }
+  if (conn.lostSince === null) conn.lostSince = Date.now();
+  setConnection('lost');
+  scheduleReconnect();
+  if (options.onLost) options.onLost();
+}
+
+function scheduleReconnect() {
+  if (conn.timer) return;
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** Math.min(conn.attempt, 10));
+  const delay = Math.min(BACKOFF_MAX_MS, base * (0.75 + Math.random() * 0.5));
+  conn.attempt += 1;
+  conn.timer = setTimeout(connect, delay);
+}
+
+function onMessage(data) {
+  let msg;
+  try { msg = JSON.parse(data); } catch (err) { return; }
+  if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+  state.lastMessageAt = Date.now();
+  // A screen's clock may be wrong: ages and the clock follow the server's when they differ by
+  // more than a few seconds. Snapshots are left out (the server may send a cached one whose
+  // server_time is old), and small differences are network delay, not skew.
+  if (msg.type !== 'snapshot' && typeof msg.server_time === 'string') {
+    const t = Date.parse(msg.server_time);
+    if (Number.isFinite(t)) {
+      const skew = t - Date.now();
+      state.skewMs = Math.abs(skew) > SKEW_IGNORED_MS ? skew : 0;
+    }
+  }
+  switch (msg.type) {
+    case 'snapshot':
+      if (!Number.isInteger(msg.seq)) { drop(4001, 'snapshot without seq'); return; }
+      conn.gotSnapshot = true;
+      conn.attempt = 0;
+      conn.lostSince = null;
+      applySnapshot(msg);
+      setConnection('live');
+      updateFreshness(Date.now());
+      break;
+    case 'delta':
+      if (!conn.gotSnapshot || !Number.isInteger(msg.seq) || msg.seq !== state.seq + 1) {
+        drop(4000, 'seq gap'); // a missed change: a new connection brings a fresh snapshot
+        return;
+      }
+      applyDelta(msg);
+      break;
+    case 'heartbeat':
+      // A heartbeat carries the last seq sent; one above ours means a delta went missing.
+      if (conn.gotSnapshot && Number.isInteger(msg.seq) && msg.seq > state.seq) {
+        drop(4000, 'seq gap');
+        return;
+      }
+      break;
+    case 'level':
+      setLevel(msg);
+      break;
+    default:
+      break; // pong, error, alert and types of later versions: nothing to draw yet
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Once a second: the clock, the freshness line, tile ages and the watchdog.
+
+function updateFreshness(t) {
+  let text;
+  let cls = '';
+  if (!state.lastMessageAt) {
+    text = 'waiting for data';
+  } else {
+    const age = t - state.lastMessageAt;
+    text = `updated ${formatAge(age)} ago`;
+    if (age > 20000) cls = 'late';
+    if (age > WATCHDOG_MS) cls = 'dead';
+  }
+  setText(ui.freshness, text);
+  if (ui.freshness.dataset.age !== cls) ui.freshness.dataset.age = cls;
+}
+
+function tick() {
+  const t = Date.now();
+  const n = now();
+  setText(ui.clock, timeFmt.format(n));
+  ui.clock.dateTime = new Date(n).toISOString();
+  updateFreshness(t);
+  for (const tile of ui.tiles.values()) renderTime(tile, n);
+
+  const sock = conn.ws;
+  if (sock) {
+    const since = Math.max(state.lastMessageAt, conn.openedAt);
+    if (t - since > WATCHDOG_MS) drop(4003, 'no message for 30 s');
+  }
+  setTimeout(tick, 1000 - (Date.now() % 1000) + 5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read-only view for tests and tools: window.commcell.seq, .entries, ...
+
+function exposeState() {
+  const view = {};
+  Object.defineProperties(view, {
+    seq: { get: () => state.seq, enumerable: true },
+    stages: { get: () => [...state.stages.values()].map((x) => Object.freeze({ ...x })), enumerable: true },
+    entries: { get: () => [...state.entries.values()].map((e) => Object.freeze({ ...e })), enumerable: true },
+    partners: { get: () => [...state.partners.values()].map((p) => Object.freeze({ ...p })), enumerable: true },
+    level: { get: () => (state.level ? Object.freeze({ ...state.level }) : null), enumerable: true },
+    connection: { get: () => state.connection, enumerable: true },
+  });
+  Object.freeze(view);
+  Object.defineProperty(window, 'commcell', { value: view, enumerable: true });
+}
+
+// Start drawing and connecting. opts: {filter, onTileClick, onLost} (see `options`).
+export function startBoard(opts = {}) {
+  Object.assign(options, opts);
+  ui.board = document.getElementById('board');
+  ui.empty = document.getElementById('board-empty');
+  ui.banner = document.getElementById('banner');
+  ui.partners = document.getElementById('partners');
+  ui.freshness = document.getElementById('freshness');
+  ui.clock = document.getElementById('clock');
+  ui.level = document.getElementById('level');
+  exposeState();
+  setConnection('connecting');
+  new ResizeObserver(() => requestLayout()).observe(ui.board);
+  tick();
+  connect();
+}
+
+// Change the drill-down (null: everything) and lay the board out again.
+export function setFilter(fn) {
+  options.filter = fn;
+  requestLayout();
+}
+
+// The current entries, partners and stages (copies), for pickers and detail panels.
+export function boardState() {
+  return window.commcell;
+}
+
+// A note shown in the connection-lost banner instead of "reconnecting…" (e.g. why: not signed
+// in); null puts the usual words back.
+export function setLostNote(text) {
+  ui.lostNote = text || null;
+  if (state.connection === 'lost') setConnection('lost');
+}
+
+// The formatting helpers, for the manager view's tables and charts.
+export { formatNumber, formatObserved, timeFmt };

@@ -1,0 +1,545 @@
+// commcell manager view: the live board (shared with the wall display through board.js) plus
+// drill-down, history charts, threshold editing, alerts, the audit log, and for admins users
+// and wall display tokens.
+//
+// Every change goes to the JSON API with the session's CSRF token in X-CSRF-Token; the server
+// validates it, saves it in the hub, writes the audit row and pushes the result to every display.
+// The page never trusts itself: it shows the server's error messages as they come.
+
+import { startBoard, setFilter, boardState, formatNumber, formatObserved } from './board.js';
+import uPlot from '/vendor/uplot/uPlot.esm.js';
+
+const $ = (id) => document.getElementById(id);
+const me = { user: '', role: 'none', kind: 'anonymous', csrf: null };
+const ROLE_RANK = { none: 0, display: 1, manager: 2, admin: 3 };
+
+// ---------------------------------------------------------------------------------------------
+// API
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.error) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && me.csrf) headers['X-CSRF-Token'] = me.csrf;
+  const res = await fetch(path, {
+    method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await res.json(); } catch (err) { data = null; }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+function show(node, on) { node.hidden = !on; }
+
+function say(node, text) {
+  node.textContent = text || '';
+  node.hidden = !text;
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : '—');
+const num = (v) => (v === null || v === undefined ? '' : String(v));
+
+// "" -> null, a number -> the number, anything else stays text: the server says what is wrong.
+function parseField(text) {
+  const t = text.trim();
+  if (t === '') return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing in
+
+async function whoami() {
+  try {
+    const s = await api('GET', '/api/session');
+    Object.assign(me, { user: s.user, role: s.role, kind: s.kind, csrf: s.csrf_token });
+  } catch (err) {
+    if (err.status !== 401) throw err;
+    Object.assign(me, { user: '', role: 'none', kind: 'anonymous', csrf: null });
+  }
+}
+
+function setView(view) {
+  document.body.dataset.view = view;
+  show($('signin'), view === 'signin');
+  show($('blocked'), view === 'blocked');
+  show($('tabs'), view === 'app');
+  show($('app'), view === 'app');
+}
+
+async function signIn(ev) {
+  ev.preventDefault();
+  const button = $('signin-submit');
+  button.disabled = true;
+  say($('signin-error'), '');
+  try {
+    const s = await api('POST', '/api/session', { user: $('signin-user').value, password: $('signin-password').value });
+    Object.assign(me, { user: s.user, role: s.role, kind: s.kind, csrf: s.csrf_token });
+    $('signin-password').value = '';
+    enter();
+  } catch (err) {
+    say($('signin-error'), err.message);
+    $('signin-password').select();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function signOut() {
+  try { await api('DELETE', '/api/session'); } catch (err) { /* the cookie is gone either way */ }
+  location.reload();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tabs
+
+const loaders = {};
+let boardStarted = false;
+
+function openTab(name) {
+  for (const b of $('tabs').querySelectorAll('button[data-tab]')) {
+    b.setAttribute('aria-selected', String(b.dataset.tab === name));
+  }
+  for (const s of document.querySelectorAll('.tab')) show(s, s.id === `tab-${name}`);
+  document.body.dataset.tab = name;
+  if (loaders[name]) loaders[name]().catch((err) => console.error(err));
+}
+
+function enter() {
+  if (ROLE_RANK[me.role] < ROLE_RANK.manager) {
+    const what = me.kind === 'device' ? `the wall display "${me.user}" (device token)` : `${me.user} (role ${me.role})`;
+    $('blocked-text').textContent = `This browser is signed in as ${what}. The manager view needs a manager or admin.`;
+    setView('blocked');
+    return;
+  }
+  $('whoami-name').textContent = `${me.user} · ${me.role}`;
+  show($('whoami'), true);
+  for (const b of $('tabs').querySelectorAll('[data-role="admin"]')) show(b, me.role === 'admin');
+  setView('app');
+  openTab('board');
+  if (!boardStarted) {
+    boardStarted = true;
+    startBoard({ filter: null, onTileClick: selectEntry });
+    setInterval(refreshPickers, 2000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Board: drill-down by partner and site
+
+function refreshPickers() {
+  const view = boardState();
+  if (!view) return;
+  const partnerSel = $('filter-partner');
+  const siteSel = $('filter-site');
+  const partners = view.partners.map((p) => [p.name, p.label || p.name]).sort((a, b) => a[1].localeCompare(b[1]));
+  fillSelect(partnerSel, [['', 'All partners'], ...partners]);
+  const p = partnerSel.value;
+  const sites = [...new Set(view.entries.filter((e) => !p || e.partner === p).map((e) => e.site))]
+    .sort().map((s) => [s, s === '' ? 'Whole organisation' : s]);
+  fillSelect(siteSel, [['*', 'All sites'], ...sites]);
+}
+
+function fillSelect(sel, options) {
+  const want = options.map((o) => o[0]).join('\u0001');
+  if (sel.dataset.options === want) return;
+  const keep = sel.value;
+  sel.replaceChildren(...options.map(([v, t]) => el('option', { value: v }, t)));
+  sel.dataset.options = want;
+  if (options.some((o) => o[0] === keep)) sel.value = keep;
+}
+
+function applyFilter() {
+  const p = $('filter-partner').value;
+  const s = $('filter-site').value;
+  const allSites = s === '*';
+  setFilter(!p && allSites ? null : (e) => (!p || e.partner === p) && (allSites || e.site === s));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detail: history chart and thresholds of one tile
+
+const detail = { entry: null, range: 86400, chart: null, thresholds: null };
+
+function selectEntry(e) {
+  detail.entry = e;
+  show($('detail-empty'), false);
+  show($('detail-body'), true);
+  $('detail-title').textContent = e.label || e.key;
+  $('detail-sub').textContent = `${e.partner}${e.site ? ` · site ${e.site}` : ''} · ${e.key} · now ` +
+    `${formatNumber(e.value, e.decimals)}${e.unit && e.value !== null ? ` ${e.unit}` : ''} (${e.status})`;
+  for (const t of document.querySelectorAll('.tile.chosen')) t.classList.remove('chosen');
+  const tile = document.querySelector(`.tile[data-partner="${CSS.escape(e.partner)}"][data-key="${CSS.escape(e.key)}"][data-site="${CSS.escape(e.site)}"]`);
+  if (tile) tile.classList.add('chosen');
+  loadChart().catch((err) => say($('chart-note'), err.message));
+  loadThresholdForm().catch((err) => say($('th-error'), err.message));
+}
+
+async function loadChart() {
+  const e = detail.entry;
+  const to = Date.now();
+  const from = to - detail.range * 1000;
+  const q = new URLSearchParams({ partner: e.partner, metric: e.key, site: e.site, from: String(from), to: String(to) });
+  const data = await api('GET', `/api/history?${q}`);
+  const pts = data.points || [];
+  const xs = pts.map((p) => Date.parse(p.t) / 1000);
+  const line = (v) => xs.map(() => (typeof v === 'number' ? v : null));
+  const series = [xs, pts.map((p) => p.avg), pts.map((p) => p.min), pts.map((p) => p.max), line(e.amber), line(e.red)];
+  const box = $('chart');
+  const width = Math.max(280, box.clientWidth - 4);
+  const opts = {
+    width, height: Math.max(180, Math.min(340, Math.round(width * 0.5))),
+    scales: { x: { time: true, range: [from / 1000, to / 1000] } },
+    axes: [
+      { stroke: '#a9b6c4', grid: { stroke: '#243140' }, ticks: { stroke: '#2c3947' } },
+      { stroke: '#a9b6c4', grid: { stroke: '#243140' }, ticks: { stroke: '#2c3947' }, size: 56 },
+    ],
+    series: [
+      {},
+      { label: 'average', stroke: '#8cc8ff', width: 2 },
+      { label: 'min', stroke: '#5b7a99', width: 1, dash: [4, 4] },
+      { label: 'max', stroke: '#5b7a99', width: 1, dash: [4, 4] },
+      { label: 'amber', stroke: '#ffb31a', width: 1 },
+      { label: 'red', stroke: '#ff4f4f', width: 1 },
+    ],
+    legend: { live: true },
+  };
+  if (detail.chart) detail.chart.destroy();
+  box.replaceChildren();
+  detail.chart = new uPlot(opts, series, box);
+  say($('chart-note'), pts.length ? `${pts.length} points, one per ${Math.round(data.step / 60)} min` : 'No history in this range yet.');
+}
+
+async function loadThresholds() {
+  const d = await api('GET', '/api/thresholds');
+  detail.thresholds = d.metrics;
+  return d.metrics;
+}
+
+async function loadThresholdForm() {
+  const e = detail.entry;
+  const metrics = await loadThresholds();
+  const m = metrics.find((x) => x.partner === e.partner && x.metric === e.key);
+  if (!m) throw new Error('this metric has no thresholds in the hub');
+  const scope = $('th-scope');
+  const opts = [el('option', { value: '\u0000' }, 'every site (the metric\'s default)')];
+  if (e.site) opts.push(el('option', { value: e.site }, `site ${e.site} only (an override)`));
+  scope.replaceChildren(...opts);
+  const override = e.site && m.sites.find((s) => s.site === e.site);
+  scope.value = override ? e.site : '\u0000';
+  fillThresholdInputs(m, override);
+  scope.onchange = () => fillThresholdInputs(m, scope.value !== '\u0000' && m.sites.find((s) => s.site === scope.value));
+  $('th-direction').textContent = m.higher_is_better
+    ? 'Higher is better: red must be at or below amber.' : 'Lower is better: red must be at or above amber.';
+  say($('th-error'), '');
+  say($('th-ok'), '');
+}
+
+function fillThresholdInputs(m, override) {
+  const src = override || m;
+  $('th-amber').value = num(src.amber);
+  $('th-red').value = num(src.red);
+  $('th-hysteresis').value = num(src.hysteresis);
+  $('th-min-duration').value = num(src.min_duration_s);
+  show($('th-clear'), !!override);
+  for (const id of ['th-amber', 'th-red', 'th-hysteresis', 'th-min-duration']) $(id).removeAttribute('aria-invalid');
+}
+
+const FIELD_INPUT = { amber: 'th-amber', red: 'th-red', hysteresis: 'th-hysteresis', min_duration_s: 'th-min-duration' };
+
+async function saveThresholds(ev) {
+  ev.preventDefault();
+  const e = detail.entry;
+  const scope = $('th-scope').value;
+  const body = {
+    partner: e.partner, metric: e.key,
+    amber: parseField($('th-amber').value), red: parseField($('th-red').value),
+    hysteresis: parseField($('th-hysteresis').value) ?? 0,
+    min_duration_s: parseField($('th-min-duration').value) ?? 0,
+  };
+  if (scope !== '\u0000') body.site = scope;
+  await sendThreshold(body, $('th-error'), $('th-ok'), FIELD_INPUT);
+}
+
+async function sendThreshold(body, errNode, okNode, inputs) {
+  say(errNode, '');
+  if (okNode) say(okNode, '');
+  for (const id of Object.values(inputs || {})) { const n = $(id); if (n) n.removeAttribute('aria-invalid'); }
+  try {
+    const r = await api('POST', '/api/thresholds', body);
+    if (okNode) say(okNode, `Saved (audit #${r.audit_id}). Every display follows now.`);
+    return true;
+  } catch (err) {
+    say(errNode, err.message);
+    const field = err.body && err.body.field;
+    if (field && inputs && inputs[field] && $(inputs[field])) $(inputs[field]).setAttribute('aria-invalid', 'true');
+    return false;
+  }
+}
+
+async function clearOverride() {
+  const e = detail.entry;
+  if (await sendThreshold({ partner: e.partner, metric: e.key, site: $('th-scope').value, clear: true }, $('th-error'), $('th-ok'))) {
+    await loadThresholdForm();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thresholds page: every metric and override, editable in place
+
+loaders.thresholds = async () => {
+  const metrics = await loadThresholds();
+  const rows = [];
+  for (const m of metrics) {
+    rows.push(thresholdRow(m, null));
+    for (const s of m.sites) rows.push(thresholdRow(m, s));
+  }
+  $('th-table').tBodies[0].replaceChildren(...rows);
+};
+
+function thresholdRow(m, site) {
+  const src = site || m;
+  const input = (v, name) => el('input', { value: num(v), 'data-field': name, size: 6, inputmode: 'decimal', 'aria-label': name });
+  const inputs = [input(src.amber, 'amber'), input(src.red, 'red'), input(src.hysteresis, 'hysteresis'), input(src.min_duration_s, 'min_duration_s')];
+  const err = el('div', { class: 'error', hidden: true, role: 'alert' });
+  const save = el('button', { type: 'button', class: 'small' }, 'Save');
+  const tr = el('tr', { 'data-partner': m.partner, 'data-metric': m.metric, 'data-site': site ? site.site : '' },
+    el('td', {}, site ? '' : m.label, site ? null : el('div', { class: 'muted' }, m.metric)),
+    el('td', {}, m.partner),
+    el('td', {}, site ? site.site : el('span', { class: 'muted' }, 'default')),
+    el('td', {}, m.higher_is_better ? 'higher' : 'lower'),
+    ...inputs.map((i) => el('td', {}, i)),
+    el('td', { class: 'muted' }, src.updated_by ? `${src.updated_by}, ${when(src.updated_at)}` : '—'),
+    el('td', {}, save, err));
+  save.addEventListener('click', async () => {
+    const body = { partner: m.partner, metric: m.metric };
+    for (const i of inputs) body[i.dataset.field] = parseField(i.value);
+    body.hysteresis ??= 0;
+    body.min_duration_s ??= 0;
+    if (site) body.site = site.site;
+    for (const i of inputs) i.removeAttribute('aria-invalid');
+    say(err, '');
+    try {
+      await api('POST', '/api/thresholds', body);
+      save.textContent = 'Saved';
+      setTimeout(() => { save.textContent = 'Save'; }, 2000);
+    } catch (e) {
+      say(err, e.message);
+      const bad = inputs.find((i) => i.dataset.field === e.body.field);
+      if (bad) bad.setAttribute('aria-invalid', 'true');
+    }
+  });
+  return tr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts and silences: the alert engine adds /api/alerts; until then this says so.
+
+loaders.alerts = async () => {
+  const panel = $('alerts-panel');
+  const silences = $('silences-panel');
+  let data;
+  try {
+    data = await api('GET', '/api/alerts');
+  } catch (err) {
+    if (err.status === 404) {
+      panel.replaceChildren(el('p', { class: 'muted', id: 'alerts-none' }, 'No alert engine yet: alerts, acknowledgement and silences appear here once the daemon has one.'));
+      silences.replaceChildren();
+      return;
+    }
+    panel.replaceChildren(el('p', { class: 'error' }, err.message));
+    return;
+  }
+  const list = Array.isArray(data) ? data : (data.alerts || []);
+  if (!list.length) {
+    panel.replaceChildren(el('p', { class: 'muted' }, 'No alerts firing.'));
+  } else {
+    panel.replaceChildren(el('table', { class: 'list' },
+      el('thead', {}, el('tr', {}, ...['Since', 'State', 'Severity', 'What', 'Acknowledged', ''].map((h) => el('th', {}, h)))),
+      el('tbody', {}, ...list.map(alertRow))));
+  }
+  try {
+    const s = await api('GET', '/api/silences');
+    const rows = Array.isArray(s) ? s : (s.silences || []);
+    silences.replaceChildren(rows.length
+      ? el('table', { class: 'list' }, el('tbody', {}, ...rows.map((x) => el('tr', {},
+        el('td', {}, x.partner || ''), el('td', {}, x.metric || ''), el('td', {}, x.site || ''),
+        el('td', {}, `until ${when(x.until || x.ends_at)}`), el('td', {}, x.reason || x.comment || '')))))
+      : el('p', { class: 'muted' }, 'No silences.'));
+  } catch (err) {
+    silences.replaceChildren(el('p', { class: 'muted' }, err.status === 404 ? 'No silences yet.' : err.message));
+  }
+};
+
+function alertRow(a) {
+  const ack = el('button', { type: 'button', class: 'small' }, 'Acknowledge');
+  const acked = a.acked_at || a.acknowledged;
+  ack.disabled = !!acked || a.state !== 'firing';
+  ack.addEventListener('click', async () => {
+    try { await api('POST', `/api/alerts/${encodeURIComponent(a.id)}/ack`, {}); loaders.alerts(); } catch (err) { ack.textContent = err.message; }
+  });
+  return el('tr', { 'data-alert': a.id }, el('td', {}, when(a.fired_at || a.started_at || a.since)), el('td', {}, a.state || ''),
+    el('td', {}, a.severity || ''), el('td', {}, [a.partner, a.metric, a.site].filter(Boolean).join(' · ') || a.summary || ''),
+    el('td', {}, acked ? `${a.acked_by || a.acknowledged_by || 'yes'}${a.acked_at ? `, ${when(a.acked_at)}` : ''}` : 'no'), el('td', {}, ack));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit log
+
+const audit = { last: null };
+
+loaders.audit = async (more) => {
+  const q = new URLSearchParams({ limit: '50' });
+  if (more === true && audit.last) q.set('before', String(audit.last));
+  const d = await api('GET', `/api/audit?${q}`);
+  const rows = d.rows.map((r) => el('tr', {}, el('td', {}, when(r.at)), el('td', {}, r.actor), el('td', {}, r.action),
+    el('td', {}, r.target), el('td', { class: 'detail-json' }, summarise(r.detail))));
+  const body = $('audit-table').tBodies[0];
+  if (more === true) body.append(...rows); else body.replaceChildren(...rows);
+  if (d.rows.length) audit.last = d.rows[d.rows.length - 1].id;
+  show($('audit-more'), d.rows.length === 50);
+};
+
+function summarise(detail) {
+  if (!detail || typeof detail !== 'object') return '';
+  if (detail.before !== undefined || detail.after !== undefined) {
+    const fmt = (v) => (v && typeof v === 'object' ? Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ') : String(v));
+    return `${fmt(detail.before)} → ${fmt(detail.after)}`;
+  }
+  return JSON.stringify(detail);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users (admin)
+
+loaders.users = async () => {
+  const d = await api('GET', '/api/users');
+  $('user-table').tBodies[0].replaceChildren(...d.users.map(userRow));
+};
+
+function userRow(u) {
+  const role = el('select', { 'aria-label': `role of ${u.name}` }, ...['display', 'manager', 'admin'].map((r) => el('option', { value: r }, r)));
+  role.value = u.role;
+  const err = el('div', { class: 'error', hidden: true, role: 'alert' });
+  const act = async (body) => {
+    say(err, '');
+    try { await api('POST', `/api/users/${encodeURIComponent(u.name)}`, body); await loaders.users(); } catch (e) { say(err, e.message); }
+  };
+  role.addEventListener('change', () => act({ role: role.value }));
+  const toggle = el('button', { type: 'button', class: 'small secondary' }, u.disabled ? 'Enable' : 'Disable');
+  toggle.addEventListener('click', () => act({ disabled: !u.disabled }));
+  const reset = el('button', { type: 'button', class: 'small secondary' }, 'New password');
+  reset.addEventListener('click', () => {
+    const p = prompt(`New password for ${u.name} (at least 10 characters):`);
+    if (p) act({ password: p });
+  });
+  return el('tr', { 'data-user': u.name }, el('td', {}, u.name), el('td', {}, role),
+    el('td', {}, u.disabled ? `disabled ${when(u.disabled_at)}` : 'active'), el('td', {}, when(u.last_seen_at)),
+    el('td', {}, toggle, reset, err));
+}
+
+async function createUser(ev) {
+  ev.preventDefault();
+  say($('user-error'), '');
+  try {
+    await api('POST', '/api/users', { name: $('user-name').value.trim(), role: $('user-role').value, password: $('user-password').value });
+    $('user-form').reset();
+    await loaders.users();
+  } catch (err) {
+    say($('user-error'), err.message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wall display tokens (admin)
+
+loaders.tokens = async () => {
+  const d = await api('GET', '/api/tokens');
+  $('token-table').tBodies[0].replaceChildren(...d.tokens.map((t) => {
+    const revoke = el('button', { type: 'button', class: 'small secondary' }, 'Revoke');
+    revoke.disabled = t.revoked;
+    revoke.addEventListener('click', async () => {
+      if (!confirm(`Revoke "${t.label}"? Its displays are signed out at once.`)) return;
+      try { await api('DELETE', `/api/tokens/${t.id}`); await loaders.tokens(); } catch (e) { revoke.textContent = e.message; }
+    });
+    return el('tr', { 'data-token': t.id }, el('td', {}, String(t.id)), el('td', {}, t.label),
+      el('td', {}, t.revoked ? `revoked ${when(t.revoked_at)} by ${t.revoked_by}` : `${t.sessions} signed-in display${t.sessions === 1 ? '' : 's'}`),
+      el('td', {}, `${when(t.created_at)} by ${t.created_by}`), el('td', {}, when(t.last_seen_at)), el('td', {}, revoke));
+  }));
+};
+
+async function createToken(ev) {
+  ev.preventDefault();
+  say($('token-error'), '');
+  try {
+    const t = await api('POST', '/api/tokens', { label: $('token-label').value.trim() });
+    $('token-url').textContent = `${location.origin}${t.wall_path}`;
+    show($('token-new'), true);
+    $('token-form').reset();
+    await loaders.tokens();
+  } catch (err) {
+    say($('token-error'), err.message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  $('signin-form').addEventListener('submit', signIn);
+  $('signout').addEventListener('click', signOut);
+  $('blocked-signout').addEventListener('click', signOut);
+  $('tabs').addEventListener('click', (ev) => { const b = ev.target.closest('button[data-tab]'); if (b) openTab(b.dataset.tab); });
+  $('filter-partner').addEventListener('change', () => { refreshPickers(); applyFilter(); });
+  $('filter-site').addEventListener('change', applyFilter);
+  $('th-form').addEventListener('submit', saveThresholds);
+  $('th-clear').addEventListener('click', clearOverride);
+  $('user-form').addEventListener('submit', createUser);
+  $('token-form').addEventListener('submit', createToken);
+  $('audit-more').addEventListener('click', () => loaders.audit(true));
+  for (const b of document.querySelectorAll('[data-range]')) {
+    b.addEventListener('click', () => {
+      detail.range = Number(b.dataset.range);
+      for (const o of document.querySelectorAll('[data-range]')) o.setAttribute('aria-pressed', String(o === b));
+      if (detail.entry) loadChart().catch((err) => say($('chart-note'), err.message));
+    });
+  }
+  try {
+    await whoami();
+  } catch (err) {
+    $('signin-error').textContent = `commcell is not answering: ${err.message}`;
+    show($('signin-error'), true);
+  }
+  if (me.kind === 'anonymous') {
+    setView('signin');
+    $('signin-user').focus();
+  } else {
+    enter();
+  }
+}
+
+if (document.readyState === 'loading') {
+  document.addEventListener('DOMContentLoaded', main, { once: true });
+} else {
+  main();
+}
