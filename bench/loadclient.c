@@ -110,6 +110,7 @@ static const char *o_label = "";
 static int o_value_base = 100000;
 static double o_hold_max = 600;
 static double o_phase_seconds = 0;   /* 0 = no limit */
+static char o_headers[1024];          /* extra handshake header lines, each ending in CRLF */
 
 /* ------------------------------------------------------------------------------------------ */
 /* state */
@@ -332,7 +333,7 @@ static void pump_connects(int target)
 static void send_handshake(int i)
 {
 	struct client *c = &cl[i];
-	char req[512];
+	char req[1600];
 	int err = 0, n;
 	socklen_t el = sizeof err;
 
@@ -345,9 +346,9 @@ static void send_handshake(int i)
 	n = snprintf(req, sizeof req,
 		     "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 		     "Sec-WebSocket-Key: Y29tbWNlbGwtYmVuY2gtMQ==\r\nSec-WebSocket-Version: 13\r\n"
-		     "%s%s%s\r\n",
+		     "%s%s%s%s\r\n",
 		     o_path, o_host, o_port, *o_subprotocol ? "Sec-WebSocket-Protocol: " : "",
-		     o_subprotocol, *o_subprotocol ? "\r\n" : "");
+		     o_subprotocol, *o_subprotocol ? "\r\n" : "", o_headers);
 	if (send(c->fd, req, n, MSG_NOSIGNAL) != n) {
 		client_failed(i, "short handshake write");
 		return;
@@ -1295,6 +1296,7 @@ static void usage(void)
 	fputs("usage: loadclient connect|fanout --port P [options]   (see bench/README.md)\n"
 	      "  --host H --port P --path /ws --subprotocol commcell.v1 ('' for none)\n"
 	      "  --inflight N          concurrent handshakes (200)\n"
+	      "  --header 'Name: value'  extra handshake header (e.g. a device token), repeatable\n"
 	      "  --max-seconds S       hard limit for the whole run (900)\n"
 	      "  --stage-timeout S     limit for opening one stage of clients (180)\n"
 	      "connect: --stages 1,1000,5000,10000 [--hold-max S]\n"
@@ -1339,7 +1341,12 @@ int main(int argc, char **argv)
 			o_max_seconds = atof(v);
 		else if (OPT("--stage-timeout"))
 			o_stage_timeout = atof(v);
-		else if (OPT("--phase-seconds"))
+		else if (OPT("--header")) {
+			size_t used = strlen(o_headers);
+			if (used + strlen(v) + 3 > sizeof o_headers)
+				die("too many --header bytes");
+			snprintf(o_headers + used, sizeof o_headers - used, "%s\r\n", v);
+		} else if (OPT("--phase-seconds"))
 			o_phase_seconds = atof(v);
 		else if (OPT("--hold-max"))
 			o_hold_max = atof(v);

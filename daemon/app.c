@@ -18,6 +18,8 @@
 
 #define TICK_MS 1000
 #define HEARTBEAT_MS 10000
+/* A display that has taken nothing for this long while changes piled up is gone or stuck. */
+#define STALLED_CLIENT_MS 60000
 #define MAINTAIN_MS (3600 * 1000)
 /* Rows waiting for the hub while it is unreachable: about 100 MB at the most. */
 #define RECORDER_MAX_ROWS 500000
@@ -320,7 +322,11 @@ static void beat(lws_sorted_usec_list_t *sul)
 {
 	struct cc_app *app = lws_container_of(sul, struct cc_app, beat_sul);
 	struct cc_msg *m = cc_board_beat(app->board, "heartbeat", cc_now_ms());
+	size_t dropped = cc_bus_drop_stalled(app->bus, STALLED_CLIENT_MS);
 
+	if (dropped)
+		cc_warn("ws: disconnected %zu client(s) that stopped reading for %d s", dropped,
+			STALLED_CLIENT_MS / 1000);
 	cc_bus_broadcast(app->bus, m);
 	cc_msg_unref(m);
 	lws_sul_schedule(app->lws, 0, &app->beat_sul, beat, HEARTBEAT_MS * LWS_US_PER_MS);
@@ -529,6 +535,9 @@ char *cc_app_prometheus(struct cc_app *app)
 		cc_bus_clients(app->bus));
 	fprintf(f, "# TYPE commcell_ws_resyncs_total counter\ncommcell_ws_resyncs_total %llu\n",
 		(unsigned long long)cc_bus_resyncs(app->bus));
+	fprintf(f, "# TYPE commcell_ws_stalled_dropped_total counter\n"
+		   "commcell_ws_stalled_dropped_total %llu\n",
+		(unsigned long long)cc_bus_dropped(app->bus));
 	fprintf(f, "# TYPE commcell_board_seq gauge\ncommcell_board_seq %llu\n",
 		(unsigned long long)cc_board_seq(app->board));
 	fprintf(f, "# TYPE commcell_board_entries gauge\ncommcell_board_entries %zu\n",

@@ -17,6 +17,7 @@ struct cc_client {
 	struct cc_msg *queue[CC_BUS_QUEUE];
 	unsigned head, count;
 	int need_snapshot;
+	int64_t stalled_since;      /* when it last fell a whole queue behind; 0 once it writes */
 };
 
 struct cc_bus {
@@ -27,6 +28,7 @@ struct cc_bus {
 	struct cc_client *clients;
 	size_t n_clients;
 	uint64_t resyncs;
+	uint64_t dropped;
 };
 
 struct cc_msg *cc_msg_create(const char *json, size_t len)
@@ -119,6 +121,8 @@ static void enqueue(struct cc_client *c, struct cc_msg *m)
 		drop_queue(c);
 		c->need_snapshot = 1;
 		c->bus->resyncs++;
+		if (!c->stalled_since)
+			c->stalled_since = cc_mono_ms();
 		return;
 	}
 	c->queue[(c->head + c->count) % CC_BUS_QUEUE] = cc_msg_ref(m);
@@ -167,10 +171,30 @@ int cc_bus_writable(struct cc_client *c)
 	}
 	if (rc)
 		return -1;
+	c->stalled_since = 0;
 	if (c->count || c->need_snapshot)
 		lws_callback_on_writable(c->wsi);
 	return 0;
 }
+
+size_t cc_bus_drop_stalled(struct cc_bus *bus, int64_t limit_ms)
+{
+	int64_t now = cc_mono_ms();
+	size_t n = 0;
+
+	for (struct cc_client *c = bus->clients; c; c = c->next) {
+		if (!c->stalled_since || now - c->stalled_since < limit_ms)
+			continue;
+		/* closed from the loop, not from here: its CLOSED callback detaches it */
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		c->stalled_since = 0;
+		bus->dropped++;
+		n++;
+	}
+	return n;
+}
+
+uint64_t cc_bus_dropped(const struct cc_bus *bus) { return bus->dropped; }
 
 size_t cc_bus_clients(const struct cc_bus *bus) { return bus->n_clients; }
 uint64_t cc_bus_resyncs(const struct cc_bus *bus) { return bus->resyncs; }

@@ -45,6 +45,11 @@ void cc_bus_send(struct cc_client *c, struct cc_msg *m);
 /* Call from LWS_CALLBACK_SERVER_WRITEABLE. Returns -1 when the connection should close. */
 int cc_bus_writable(struct cc_client *c);
 
+/* Disconnect clients that have not taken a message for limit_ms while falling behind (a reader
+ * that stopped reading). Returns how many. */
+size_t cc_bus_drop_stalled(struct cc_bus *bus, int64_t limit_ms);
+uint64_t cc_bus_dropped(const struct cc_bus *bus);
+
 size_t cc_bus_clients(const struct cc_bus *bus);
 uint64_t cc_bus_resyncs(const struct cc_bus *bus);
 

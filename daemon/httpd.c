@@ -12,6 +12,8 @@
 #include "util.h"
 
 #include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -526,7 +528,14 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws"))
 			return 1;
 		return cc_auth_ws_identify(wsi, &pss->id) ? 0 : 1;
-	case LWS_CALLBACK_ESTABLISHED:
+	case LWS_CALLBACK_ESTABLISHED: {
+		/* Keep the kernel from queueing megabytes for a reader that stopped: past this much
+		 * unsent data the socket reports not writable, and the bus's bounded queue (then a
+		 * fresh snapshot) takes over instead of a stale backlog. */
+		int lowat = 64 * 1024;
+		setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat,
+			   sizeof lowat);
+	}
 		app = app_of(wsi);
 		pss->auth_generation = cc_authstore_generation(cc_app_auth(app));
 		pss->client = cc_bus_attach(cc_app_bus(app), wsi);
@@ -590,7 +599,10 @@ static const struct lws_protocols http_protocol = {
 };
 
 const struct lws_protocols cc_httpd_ws_protocol = {
-	CC_WS_PROTOCOL, ws_callback, sizeof(struct ws_pss), 1024, 0, NULL, 0,
+	/* rx: client messages are small. tx: without a packet size lws caps every send() at the
+	 * rx buffer size, and a 20 KiB delta to 10,000 clients took ~20 rounds over all sockets
+	 * (bench/README.md); with it one send() usually takes the whole message. */
+	CC_WS_PROTOCOL, ws_callback, sizeof(struct ws_pss), 1024, 0, NULL, 256 * 1024,
 };
 
 const struct lws_protocols *const cc_httpd_protocols[] = {

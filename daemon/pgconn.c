@@ -41,6 +41,7 @@ struct cc_pgconn {
 
 	lws_sorted_usec_list_t deadline_sul;
 	lws_sorted_usec_list_t retry_sul;
+	lws_sorted_usec_list_t write_sul;
 	bool deadline_is_connect;
 	struct cc_backoff backoff;
 	char last_error[256];
@@ -142,16 +143,27 @@ static int watch(struct cc_pgconn *pc)
 	info.vh_prot_name = cc_pgconn_protocol.name;
 	info.opaque = pc;
 	pc->wsi = lws_adopt_descriptor_vhost_via_info(&info);
-	if (!pc->wsi)
-		return -1;  /* lws closed dupfd */
+	if (!pc->wsi) {
+		close(dupfd);  /* lws 4.1 leaves a raw file's descriptor open when adoption fails */
+		return -1;
+	}
 	pc->watched_fd = fd;
 	return 0;
 }
 
-static void want_write(struct cc_pgconn *pc)
+static void write_fired(lws_sorted_usec_list_t *sul)
 {
+	struct cc_pgconn *pc = lws_container_of(sul, struct cc_pgconn, write_sul);
+
 	if (pc->wsi)
 		lws_callback_on_writable(pc->wsi);
+}
+
+/* lws 4.1 clears a raw file's POLLOUT after its writable callback returns, so a request made
+ * inside that callback would be lost: ask from a timer instead, which runs right after. */
+static void want_write(struct cc_pgconn *pc)
+{
+	lws_sul_schedule(pc->ctx, 0, &pc->write_sul, write_fired, 1);
 }
 
 static void free_query(struct query *q)
@@ -548,6 +560,7 @@ void cc_pgconn_destroy(struct cc_pgconn *pc)
 		return;
 	lws_sul_cancel(&pc->deadline_sul);
 	lws_sul_cancel(&pc->retry_sul);
+	lws_sul_cancel(&pc->write_sul);
 	unwatch(pc);
 	if (pc->res)
 		PQclear(pc->res);

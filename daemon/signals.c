@@ -66,6 +66,7 @@ int cc_signals_watch(struct lws_vhost *vh, void (*on_signal)(int signo, void *us
 	info.vh_prot_name = cc_signals_protocol.name;
 	info.opaque = w;
 	if (!lws_adopt_descriptor_vhost_via_info(&info)) {
+		close(fd);  /* lws 4.1 leaves a raw file's descriptor open when adoption fails */
 		free(w);
 		return -1;
 	}
