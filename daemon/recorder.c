@@ -92,11 +92,16 @@ static struct row *push(struct cc_recorder *r)
 	}
 	w = at(r, r->count++);
 	memset(w, 0, sizeof *w);
+	return w;
+}
+
+/* After the caller has filled the row in: a full batch goes now, else within FLUSH_MS. */
+static void pushed(struct cc_recorder *r)
+{
 	if (r->count >= BATCH_ROWS)
 		flush(r);
 	else
 		arm(r);
-	return w;
 }
 
 void cc_recorder_history(struct cc_recorder *r, const char *partner, const char *metric,
@@ -112,6 +117,7 @@ void cc_recorder_history(struct cc_recorder *r, const char *partner, const char 
 	w->site = cc_xstrdup(site);
 	w->value = value;
 	w->observed_ms = observed_ms;
+	pushed(r);
 }
 
 void cc_recorder_quarantine(struct cc_recorder *r, const char *partner, int feed_id,
@@ -132,6 +138,7 @@ void cc_recorder_quarantine(struct cc_recorder *r, const char *partner, int feed
 	w->value_text = dup_or_null(value_text);
 	w->observed_ms = observed_ms;
 	w->reason = cc_xstrdup(reason);
+	pushed(r);
 }
 
 void cc_recorder_level(struct cc_recorder *r, int level, const char *label, const char *reason,
@@ -146,6 +153,7 @@ void cc_recorder_level(struct cc_recorder *r, int level, const char *label, cons
 	w->metric = cc_xstrdup(reason);
 	w->value = level;
 	w->observed_ms = at_ms;
+	pushed(r);
 }
 
 static void written(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
