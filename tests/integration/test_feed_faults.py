@@ -240,3 +240,17 @@ class FeedFaultsTest(EnvCase):
         finally:
             env.hub("UPDATE commcell.metric SET amber = 95 WHERE partner = 'acute' "
                     "AND key = 'ed.four_hour_performance'")
+
+    def test_12_big_batch_reaches_history(self):
+        """More rows at once than one history write takes (2,000): all of them are stored."""
+        env = self.env
+        env.partner_sql('acute', "INSERT INTO commcell.observation (metric, site, value) "
+                        "SELECT 'admission.waiting_for_bed', 'B' || g, g % 30 "
+                        "FROM generate_series(1, 2500) g")
+
+        def stored():
+            return env.hub("SELECT count(*) FROM commcell.history WHERE partner = 'acute' "
+                           "AND metric = 'admission.waiting_for_bed' AND site LIKE 'B%%'")[0][0]
+        ce.wait_until(lambda: stored() == 2500, 20, what='2,500 history rows')
+        self.assertNotIn('writing', ''.join(l for l in env.daemon.log_text().splitlines(True)
+                                            if 'recorder' in l))
