@@ -134,6 +134,7 @@ const state = {
   partners: new Map(),   // name -> {name, label, state, reason}
   entries: new Map(),    // partner|key|site -> entry
   level: null,           // {level, label} or null
+  alerts: [],            // pending and firing alerts, and those resolved in the last hour
   connection: 'connecting',
   lastMessageAt: 0,      // Date.now() of the last message of any type
   skewMs: 0,             // server clock minus ours, from server_time
@@ -141,6 +142,7 @@ const state = {
 
 const ui = {
   board: null, empty: null, banner: null, partners: null, freshness: null, clock: null, level: null,
+  alerts: null,
   tiles: new Map(),      // entry id -> tile record
   columns: new Map(),    // stage key -> column record
   chips: new Map(),      // partner name -> chip record
@@ -235,8 +237,17 @@ function renderTile(t, e, prev, animate) {
   const who = partnerLabel(e.partner);
   setText(t.sub, e.site ? `${e.site} · ${who}` : who);
 
-  const hasReason = (status === 'stale' || status === 'error' || !STATUS[status]);
-  const reason = hasReason ? (e.reason || (status === 'stale' ? 'no recent value' : 'feed problem')) : '';
+  const bad = (status === 'stale' || status === 'error' || !STATUS[status]);
+  let reason = bad ? (e.reason || (status === 'stale' ? 'no recent value' : 'feed problem')) : '';
+  // A worse status waiting out its minimum duration, or a refused row, is said in the same line.
+  if (!reason && e.pending && typeof e.pending.status === 'string') {
+    const at = Date.parse(e.pending.shows_at);
+    reason = `→ ${String(e.pending.status).toUpperCase()}${Number.isFinite(at) ? ' at ' + hmFmt.format(at) : ''} if it holds`;
+  }
+  if (!reason && e.rejected && typeof e.rejected.reason === 'string') {
+    reason = `last row refused: ${e.rejected.reason}`;
+  }
+  const hasReason = reason !== '';
   setText(t.reason, reason);
   if (t.reason.title !== reason) t.reason.title = reason;
   t.reason.hidden = !hasReason;
@@ -498,7 +509,7 @@ function refreshPartnerLabels() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Escalation level (not in commcell.v1 yet: shown only if the server sends it)
+// Escalation level (OPEL 1-4, from the snapshot and `level` messages)
 
 function setLevel(msg) {
   const n = Number(msg && msg.level);
@@ -511,6 +522,47 @@ function setLevel(msg) {
   ui.level.dataset.level = String(n);
   setText(ui.level, state.level.label);
   ui.level.hidden = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts: firing ones across the top with who has been told and whether anyone acknowledged
+
+const MAX_ALERT_LINES = 4;
+
+function alertLine(a) {
+  const told = new Map();
+  for (const n of Array.isArray(a.notifications) ? a.notifications : []) {
+    if (!n || typeof n.person !== 'string' || n.event === 'resolved') continue;
+    const ok = !!n.sent_at;
+    told.set(`${n.person}/${n.channel}`, `${n.person} (${n.channel}${ok ? ' ✓' : n.attempts ? ' retrying' : ' queued'})`);
+  }
+  const who = told.size ? `told ${[...told.values()].join(', ')}` : 'nobody told yet';
+  const ack = a.acked_by ? `ACKNOWLEDGED by ${a.acked_by}` : 'NOT ACKNOWLEDGED';
+  const parts = [`${String(a.severity || '').toUpperCase()}`, a.summary || a.rule || `alert ${a.id}`];
+  if (a.silenced) parts.push('SILENCED');
+  else if (a.state === 'firing') parts.push(who, ack);
+  else parts.push('pending');
+  return parts.join(' — ');
+}
+
+function setAlerts(list) {
+  state.alerts = Array.isArray(list) ? list.filter((a) => a && typeof a === 'object') : [];
+  if (!ui.alerts) return;
+  const active = state.alerts.filter((a) => a.state === 'firing');
+  ui.alerts.replaceChildren();
+  for (const a of active.slice(0, MAX_ALERT_LINES)) {
+    const line = el('div', 'alert-line', alertLine(a));
+    line.dataset.alert = String(a.id);
+    line.dataset.acked = a.acked_by ? 'yes' : 'no';
+    line.dataset.silenced = a.silenced ? 'yes' : 'no';
+    line.dataset.severity = String(a.severity || '');
+    ui.alerts.appendChild(line);
+  }
+  if (active.length > MAX_ALERT_LINES) {
+    ui.alerts.appendChild(el('div', 'alert-more', `+${active.length - MAX_ALERT_LINES} more firing`));
+  }
+  ui.alerts.hidden = active.length === 0;
+  requestLayout();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -588,6 +640,7 @@ function applySnapshot(msg) {
   for (const id of [...state.entries.keys()]) if (!keep.has(id)) removeEntry(id);
   for (const id of [...ui.tiles.keys()]) if (!keep.has(id)) removeEntry(id);
   if (msg.level && typeof msg.level === 'object') setLevel(msg.level);
+  if (Array.isArray(msg.alerts)) setAlerts(msg.alerts);
   state.seq = msg.seq;
   requestLayout();
 }
@@ -731,6 +784,9 @@ function onMessage(data) {
     case 'level':
       setLevel(msg);
       break;
+    case 'alerts':
+      setAlerts(msg.alerts);
+      break;
     default:
       break; // pong, error, alert and types of later versions: nothing to draw yet
   }
@@ -781,6 +837,7 @@ function exposeState() {
     entries: { get: () => [...state.entries.values()].map((e) => Object.freeze({ ...e })), enumerable: true },
     partners: { get: () => [...state.partners.values()].map((p) => Object.freeze({ ...p })), enumerable: true },
     level: { get: () => (state.level ? Object.freeze({ ...state.level }) : null), enumerable: true },
+    alerts: { get: () => state.alerts.slice(), enumerable: true },
     connection: { get: () => state.connection, enumerable: true },
   });
   Object.freeze(view);
@@ -797,6 +854,7 @@ export function startBoard(opts = {}) {
   ui.freshness = document.getElementById('freshness');
   ui.clock = document.getElementById('clock');
   ui.level = document.getElementById('level');
+  ui.alerts = document.getElementById('alerts');
   exposeState();
   setConnection('connecting');
   new ResizeObserver(() => requestLayout()).observe(ui.board);
