@@ -44,6 +44,8 @@ struct cc_authstore {
 	/* Sessions this instance created that a reload may not have seen yet (it started before
 	 * their INSERT committed): merged into each reload until one that started later is done. */
 	struct table pending;
+	/* Likewise sessions this instance ended, which an older reload may still hold. */
+	struct table dropped;
 	unsigned loads_started, load_number;
 	bool loaded, load_in_flight, reload_wanted;
 	unsigned generation;
@@ -53,6 +55,13 @@ struct cc_authstore {
 static int by_key(const void *a, const void *b)
 {
 	return strcmp(((const struct entry *)a)->key, ((const struct entry *)b)->key);
+}
+
+/* qsort with an empty table would pass NULL, which C forbids even for zero elements. */
+static void table_sort(struct table *t)
+{
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof *t->v, by_key);
 }
 
 static void table_free(struct table *t)
@@ -106,7 +115,7 @@ static void fill_sessions(struct table *t, PGresult *res)
 		e->id.expires_ms = strtoll(PQgetvalue(res, i, 5), NULL, 10);
 		e->touched_ms = cc_now_ms();   /* whoever loaded it last touched it recently enough */
 	}
-	qsort(t->v, t->n, sizeof *t->v, by_key);
+	table_sort(t);
 }
 
 static void fill_tokens(struct table *t, PGresult *res)
@@ -120,7 +129,7 @@ static void fill_tokens(struct table *t, PGresult *res)
 		e->id.device = true;
 		e->id.expires_ms = INT64_MAX;
 	}
-	qsort(t->v, t->n, sizeof *t->v, by_key);
+	table_sort(t);
 }
 
 static void load(struct cc_authstore *s);
@@ -135,11 +144,22 @@ static void merge_pending(struct cc_authstore *s, struct table *loaded)
 			continue;   /* the load that just finished started after it was added */
 		if (!table_find(loaded, p->key)) {
 			*table_add(loaded) = *p;
-			qsort(loaded->v, loaded->n, sizeof *loaded->v, by_key);
+			table_sort(loaded);
 		}
 		s->pending.v[kept++] = *p;
 	}
 	s->pending.n = kept;
+	/* The signing-out DELETE runs on this same connection, so any load numbered after the drop
+	 * was queued behind it and cannot hold the session any more. */
+	kept = 0;
+	for (size_t i = 0; i < s->dropped.n; i++) {
+		struct entry *d = &s->dropped.v[i];
+		if (d->added_at_load < s->load_number)
+			continue;
+		table_remove(loaded, d->key);
+		s->dropped.v[kept++] = *d;
+	}
+	s->dropped.n = kept;
 }
 
 static void load_failed(struct cc_authstore *s, PGresult *res, const char *err)
@@ -282,6 +302,7 @@ void cc_authstore_destroy(struct cc_authstore *s)
 	table_free(&s->tokens);
 	table_free(&s->loading_sessions);
 	table_free(&s->pending);
+	table_free(&s->dropped);
 	free(s);
 }
 
@@ -357,7 +378,7 @@ void cc_authstore_add(struct cc_authstore *s, const struct cc_identity *id)
 	e->touched_ms = cc_now_ms();
 	e->added_at_load = s->loads_started;
 	*table_add(&s->pending) = *e;
-	qsort(s->sessions.v, s->sessions.n, sizeof *s->sessions.v, by_key);
+	table_sort(&s->sessions);
 }
 
 void cc_authstore_drop(struct cc_authstore *s, const char *session_hash)
@@ -366,5 +387,10 @@ void cc_authstore_drop(struct cc_authstore *s, const char *session_hash)
 	for (size_t i = 0; i < s->pending.n; i++)   /* unsorted, and a handful at most */
 		if (!strcmp(s->pending.v[i].key, session_hash))
 			s->pending.v[i--] = s->pending.v[--s->pending.n];
+	if (s->load_in_flight) {
+		struct entry *d = table_add(&s->dropped);
+		cc_strlcpy(d->key, session_hash, sizeof d->key);
+		d->added_at_load = s->loads_started;
+	}
 	s->generation++;
 }

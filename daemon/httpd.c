@@ -443,7 +443,8 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 					 CC_HTTP_MAX_BODY);
 			return 0;
 		}
-		cc_strbuf_append(&pss->req->body_text, in, len);
+		if (len)   /* an empty body comes as (NULL, 0): nothing to copy */
+			cc_strbuf_append(&pss->req->body_text, in, len);
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (pss->req && !pss->req->replied)

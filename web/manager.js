@@ -141,7 +141,7 @@ function enter() {
   if (!boardStarted) {
     boardStarted = true;
     startBoard({ filter: null, onTileClick: selectEntry });
-    setInterval(refreshPickers, 2000);
+    setInterval(() => { refreshPickers(); refreshDetail(); }, 1000);
   }
 }
 
@@ -182,13 +182,22 @@ function applyFilter() {
 
 const detail = { entry: null, range: 86400, chart: null, thresholds: null };
 
+function describe(e) {
+  return `${e.partner}${e.site ? ` · site ${e.site}` : ''} · ${e.key} · now ` +
+    `${formatNumber(e.value, e.decimals)}${e.unit && e.value !== null ? ` ${e.unit}` : ''} (${e.status})`;
+}
+
+// The chosen metric's line follows the board (a threshold edit turns it red here too).
+function refreshDetail() {
+  if (detail.entry) $('detail-sub').textContent = describe(currentEntry());
+}
+
 function selectEntry(e) {
   detail.entry = e;
   show($('detail-empty'), false);
   show($('detail-body'), true);
   $('detail-title').textContent = e.label || e.key;
-  $('detail-sub').textContent = `${e.partner}${e.site ? ` · site ${e.site}` : ''} · ${e.key} · now ` +
-    `${formatNumber(e.value, e.decimals)}${e.unit && e.value !== null ? ` ${e.unit}` : ''} (${e.status})`;
+  $('detail-sub').textContent = describe(e);
   for (const t of document.querySelectorAll('.tile.chosen')) t.classList.remove('chosen');
   const tile = document.querySelector(`.tile[data-partner="${CSS.escape(e.partner)}"][data-key="${CSS.escape(e.key)}"][data-site="${CSS.escape(e.site)}"]`);
   if (tile) tile.classList.add('chosen');
@@ -196,8 +205,15 @@ function selectEntry(e) {
   loadThresholdForm().catch((err) => say($('th-error'), err.message));
 }
 
-async function loadChart() {
+// The chosen entry as the board has it now (its thresholds may have changed since).
+function currentEntry() {
   const e = detail.entry;
+  const view = boardState();
+  return (view && view.entries.find((x) => x.partner === e.partner && x.key === e.key && x.site === e.site)) || e;
+}
+
+async function loadChart() {
+  const e = currentEntry();
   const to = Date.now();
   const from = to - detail.range * 1000;
   const q = new URLSearchParams({ partner: e.partner, metric: e.key, site: e.site, from: String(from), to: String(to) });
@@ -382,15 +398,42 @@ loaders.alerts = async () => {
   try {
     const s = await api('GET', '/api/silences');
     const rows = Array.isArray(s) ? s : (s.silences || []);
+    show($('silence-form'), true);
     silences.replaceChildren(rows.length
-      ? el('table', { class: 'list' }, el('tbody', {}, ...rows.map((x) => el('tr', {},
-        el('td', {}, x.partner || ''), el('td', {}, x.metric || ''), el('td', {}, x.site || ''),
-        el('td', {}, `until ${when(x.until || x.ends_at)}`), el('td', {}, x.reason || x.comment || '')))))
+      ? el('table', { class: 'list' },
+        el('thead', {}, el('tr', {}, ...['What', 'Until', 'Reason', 'By', ''].map((h) => el('th', {}, h)))),
+        el('tbody', {}, ...rows.map(silenceRow)))
       : el('p', { class: 'muted' }, 'No silences.'));
   } catch (err) {
     silences.replaceChildren(el('p', { class: 'muted' }, err.status === 404 ? 'No silences yet.' : err.message));
   }
 };
+
+function silenceRow(x) {
+  const end = el('button', { type: 'button', class: 'small secondary' }, 'End now');
+  end.disabled = !x.active;
+  end.addEventListener('click', async () => {
+    try { await api('DELETE', `/api/silences/${encodeURIComponent(x.id)}`); loaders.alerts(); } catch (err) { end.textContent = err.message; }
+  });
+  const what = [x.rule_id ? `rule ${x.rule_id}` : '', x.partner, x.metric, x.site].filter(Boolean).join(' · ');
+  return el('tr', { 'data-silence': x.id }, el('td', {}, what), el('td', {}, `${x.active ? '' : 'ended '}${when(x.ends_at)}`),
+    el('td', {}, x.reason || ''), el('td', {}, x.created_by || ''), el('td', {}, end));
+}
+
+async function addSilence(ev) {
+  ev.preventDefault();
+  say($('silence-error'), '');
+  const text = (id) => $(id).value.trim() || null;
+  const body = { partner: text('silence-partner'), metric: text('silence-metric'), site: text('silence-site'),
+    minutes: parseField($('silence-minutes').value), reason: text('silence-reason') };
+  try {
+    await api('POST', '/api/silences', body);
+    $('silence-form').reset();
+    await loaders.alerts();
+  } catch (err) {
+    say($('silence-error'), err.message);
+  }
+}
 
 function alertRow(a) {
   const ack = el('button', { type: 'button', class: 'small' }, 'Acknowledge');
@@ -399,9 +442,16 @@ function alertRow(a) {
   ack.addEventListener('click', async () => {
     try { await api('POST', `/api/alerts/${encodeURIComponent(a.id)}/ack`, {}); loaders.alerts(); } catch (err) { ack.textContent = err.message; }
   });
+  const silence = el('button', { type: 'button', class: 'small secondary' }, 'Silence…');
+  silence.addEventListener('click', () => {
+    $('silence-partner').value = a.partner || '';
+    $('silence-metric').value = a.metric || '';
+    $('silence-site').value = a.site || '';
+    $('silence-reason').focus();
+  });
   return el('tr', { 'data-alert': a.id }, el('td', {}, when(a.fired_at || a.started_at || a.since)), el('td', {}, a.state || ''),
     el('td', {}, a.severity || ''), el('td', {}, [a.partner, a.metric, a.site].filter(Boolean).join(' · ') || a.summary || ''),
-    el('td', {}, acked ? `${a.acked_by || a.acknowledged_by || 'yes'}${a.acked_at ? `, ${when(a.acked_at)}` : ''}` : 'no'), el('td', {}, ack));
+    el('td', {}, acked ? `${a.acked_by || a.acknowledged_by || 'yes'}${a.acked_at ? `, ${when(a.acked_at)}` : ''}` : 'no'), el('td', {}, ack, silence));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -516,6 +566,7 @@ async function main() {
   $('th-clear').addEventListener('click', clearOverride);
   $('user-form').addEventListener('submit', createUser);
   $('token-form').addEventListener('submit', createToken);
+  $('silence-form').addEventListener('submit', addSilence);
   $('audit-more').addEventListener('click', () => loaders.audit(true));
   for (const b of document.querySelectorAll('[data-range]')) {
     b.addEventListener('click', () => {
