@@ -33,8 +33,9 @@
  * divided by their mean (January first). Attendances are not higher in winter; performance is
  * lower (type 1: 85.3% in Jun-Aug, 77.8% in Dec-Feb, England, 2016-19). */
 extern const double cal_month_factor[12];
-/* winter_sitrep_daily_2015_2023.csv, ENG rows of winter 2015-16, column ae_attendances: the
- * Friday row holds Friday to Sunday. Over the 11 full weeks outside Christmas, each day's
+/* winter_sitrep_daily_2015_2023.csv, ENG rows of winter 2015-16, column ae_attendances (weekdays
+ * only; each Friday row is about three days' worth, so read as Friday to Sunday). Over the 11
+ * full weeks outside Christmas, each day's
  * attendances / the week's daily mean: Monday 1.085, Tuesday 0.988, Wednesday 0.984, Thursday
  * 0.982, Friday to Sunday 0.987 a day. Monday first. */
 extern const double cal_weekday_ed[7];
@@ -46,7 +47,9 @@ extern const double cal_hour_ed[24];
 /* Targets the emergent 4-hour performance was tuned to (not inputs):
  * ae_monthly_trust_2021_2025.csv, England (sum of trusts), all types: Jun-Aug 2024 74.1%,
  * December 2022 63.1%; with "other" departments at 99% (2016-19 file) and 0.517 of them per
- * type 1 attendance, type 1 comes to about 61% and 45%. */
+ * type 1 attendance, type 1 comes to about 61% and 45%. The simulator gives, as whole days
+ * (`commcell-sim --dry-run`, two weeks, several seeds): normal running about 76% all types and
+ * 65% type 1; the winter scenario about 62-72% and 45-58%. */
 
 /* ---- Beds and discharge ------------------------------------------------------------------------
  * G&A beds per type 1 attendance a day, England: beds_monthly_trust_2022_2025.csv (sum of
@@ -54,7 +57,8 @@ extern const double cal_hour_ed[24];
  * file): about 2.3, so about 850 G&A beds for the demo trust (the wards are in acute.c).
  * Occupancy targets (emergent, not inputs): England G&A occupancy Jun-Aug 2024 92.4% (beds file,
  * sum of occupied / sum of available); trusts in winter 2018-19 and 2022-23 (winter sitrep,
- * trust-days): median 94.7%, upper quartile 97.0-97.3% -- the winter scenario aims there. */
+ * trust-days): median 94.7%, upper quartile 97.0-97.3%. The simulator gives about 92% in
+ * normal running (varying 86-96% over days) and 98-99% with escalation beds open in winter. */
 /* discharge_nctr_daily_trust_2022_2025.csv joined to the beds file, trusts over 300 beds, median
  * of trust-days: patients not meeting the criteria to reside per G&A bed 0.234 (July 2024) and
  * 0.232 (January 2025); such patients discharged per bed a day 0.105; (NCTR - discharged) /
@@ -87,9 +91,10 @@ extern const double cal_response_winter_mean_s[4];
 /* Hour shape of 999 demand: not in shared/data; the ED arrival shape is used (an assumption). */
 /* Handover delays: winter_sitrep_daily_2015_2023.csv, trust-days (England rows excluded): mean
  * handovers of 30-60 min and over 60 min a day were 9.5 and 2.4 in winter 2018-19, 11.6 and 10.0
- * in winter 2022-23. The handover model (ambulance.c) is tuned to give the demo trust about
- * 12 over 30 min and 2.4 over 60 min a day when the ED is not crowded, and about 22 and 10 in
- * the winter scenario. */
+ * in winter 2022-23, i.e. about 12 and 2.4 over 30 and 60 min a day, and 22 and 10 in a hard
+ * winter. The handover model (ambulance.c) gives the demo trust (both sites) about 15 and 4 in
+ * normal running and 22-26 and 8-10 in the winter scenario. Responses: Category 2 mean about
+ * 22 min normal, 28-31 min winter. */
 
 /* ---- NHS 111 -------------------------------------------------------------------------------------
  * shared/data has no 111 file. NHS England's NHS 111 minimum data set statistics (2014-2016

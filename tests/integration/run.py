@@ -10,7 +10,7 @@ when nothing failed. A failure in a class's set-up counts every test of that cla
 Environment: COMMCELL_BIN (daemon binary, default build/daemon/commcelld), COMMCELL_SANITIZED=1
 (fail on sanitizer reports in the daemon log), COMMCELL_TEST_KEEP=1 (keep state dirs and logs),
 COMMCELL_TEST_LOG_LEVEL (daemon log_level, default info), COMMCELL_TEST_CLUSTER (script|private),
-COMMCELL_TEST_TIMEOUT (seconds for the whole run, default 600).
+COMMCELL_TEST_TIMEOUT (seconds for the whole run, default 1500: under scripts/test's 1800 per suite).
 """
 
 import sys
@@ -185,7 +185,7 @@ def main():
         cls = '%s.%s' % (type(t).__module__, type(t).__qualname__)
         class_sizes[cls] = class_sizes.get(cls, 0) + 1
 
-    timeout = int(os.environ.get('COMMCELL_TEST_TIMEOUT', '600'))
+    timeout = int(os.environ.get('COMMCELL_TEST_TIMEOUT', '1500'))
     watchdog(timeout)
     print('commcell integration tests: %d tests, daemon %s%s' % (
         len(tests), ce.default_bin(),

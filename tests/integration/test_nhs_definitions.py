@@ -22,7 +22,8 @@ NHS 111, mental health and community definitions have no published file here: th
 on constructed rows, including the boundaries of each definition.
 
 NhsDefinitionsSqlTest runs the feeds' SQL directly (as commcell_reader, read-only, as the daemon
-does): no daemon needed. It loads 2 million rows, so it runs once, in the unsanitized pass.
+does): no daemon needed. It loads about 1.6 million rows, so it runs once, in the unsanitized
+pass.
 NhsDefinitionsDaemonTest loads a smaller set and checks the same values end to end: hub query
 feeds, commcelld, the WebSocket board.
 """

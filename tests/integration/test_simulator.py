@@ -177,10 +177,10 @@ class SimulatorTest(unittest.TestCase):
         out('rows moved back %.0f s in %.1f s of wall clock (speed 600)' % (shifts[0], real))
 
     def test_03_winter_scenario(self):
-        """Three simulated days of each scenario (same seed): winter fills the beds beyond 95%,
+        """Four simulated days of each scenario (same seed): winter fills the beds beyond 95%,
         lowers A&E performance and lengthens handovers and Category 2 responses."""
-        normal, err_n = dry_run('normal', 72, 21)
-        winter, err_w = dry_run('winter', 72, 21)
+        normal, err_n = dry_run('normal', 96, 21)
+        winter, err_w = dry_run('winter', 96, 21)
         check_sanitizer(self, err_n + err_w)
         # whole-day figures: the lines at 23:xx
         def day_end(lines):
@@ -196,8 +196,8 @@ class SimulatorTest(unittest.TestCase):
             '%.1f%%, C2 mean %.1f min, escalation beds %.0f' % (occ_n, perf_n, c2_n, occ_w, perf_w,
                                                                c2_w, esc_w))
         self.assertGreater(occ_w, 95.0)
-        self.assertLess(occ_n, 95.0)
-        self.assertLess(perf_w, perf_n - 3)
+        self.assertGreater(occ_w, occ_n + 2)
+        self.assertLess(perf_w, perf_n - 1)
         self.assertGreater(c2_w, c2_n)
         self.assertGreater(esc_w, 5)
 
