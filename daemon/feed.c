@@ -4,7 +4,6 @@
 #include "util.h"
 #include "watermark.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,19 +123,6 @@ static void schedule_poll(struct cc_feed *f, int64_t ms)
 	lws_sul_schedule(f->ctx, 0, &f->poll_sul, poll_fired, (lws_usec_t)ms * 1000);
 }
 
-static bool parse_int64(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end)
-		return false;
-	*out = v;
-	return true;
-}
-
 static void parse_value(struct cc_row *row, PGresult *res, int i, int col)
 {
 	char *end;
@@ -197,15 +183,15 @@ static bool observation_rows(struct cc_feed *f, PGresult *res)
 	if (replay) {
 		int64_t max_id = 0;
 		if (nrows && !PQgetisnull(res, 0, 5))
-			parse_int64(PQgetvalue(res, 0, 5), &max_id);
+			cc_parse_int64(PQgetvalue(res, 0, 5), &max_id);
 		cc_watermark_reset(f->wm, max_id);
 	}
 	for (int i = 0; i < nrows; i++) {
 		struct cc_row row;
 
 		memset(&row, 0, sizeof row);
-		if (!parse_int64(PQgetvalue(res, i, 0), &row.id) ||
-		    !parse_int64(PQgetvalue(res, i, 4), &row.observed_ms))
+		if (!cc_parse_int64(PQgetvalue(res, i, 0), &row.id) ||
+		    !cc_parse_int64(PQgetvalue(res, i, 4), &row.observed_ms))
 			continue;
 		if (!replay) {
 			if (cc_watermark_done(f->wm, row.id))
@@ -293,7 +279,7 @@ static void verify_cb(struct cc_pgconn *pc, PGresult *res, const char *err, void
 		return;
 	}
 	f->verify = false;
-	if (PQntuples(res) == 1 && parse_int64(PQgetvalue(res, 0, 0), &max_id) &&
+	if (PQntuples(res) == 1 && cc_parse_int64(PQgetvalue(res, 0, 0), &max_id) &&
 	    max_id < cc_watermark_high(f->wm)) {
 		cc_warn("feed %d (%s %s): highest id %lld is below the watermark %lld: the table was "
 			"reset; loading it afresh", f->def.id, f->def.partner, f->def.relation,

@@ -3,7 +3,6 @@
 #include "strbuf.h"
 #include "util.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,19 +141,6 @@ void cc_replica_partner(struct cc_replica *r, const char *partner, const char *s
 	free(fe);
 }
 
-static bool parse_int64(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end)
-		return false;
-	*out = v;
-	return true;
-}
-
 static void apply_partner(struct cc_replica *r, PGresult *res, int i, int64_t now)
 {
 	const char *partner = PQgetvalue(res, i, 1);
@@ -191,7 +177,7 @@ static void read_done(struct cc_pgconn *pc, PGresult *res, const char *err, void
 	for (int i = 0; i < n && r->following; i++) {
 		int64_t version, observed;
 		bool record;
-		if (!parse_int64(PQgetvalue(res, i, 7), &version))
+		if (!cc_parse_int64(PQgetvalue(res, i, 7), &version))
 			continue;
 		if (version > r->version)
 			r->version = version;
@@ -199,7 +185,7 @@ static void read_done(struct cc_pgconn *pc, PGresult *res, const char *err, void
 			apply_partner(r, res, i, now);
 			continue;
 		}
-		if (!parse_int64(PQgetvalue(res, i, 5), &observed))
+		if (!cc_parse_int64(PQgetvalue(res, i, 5), &observed))
 			continue;
 		cc_board_observe(r->board, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
 				 PQgetvalue(res, i, 3), strtod(PQgetvalue(res, i, 4), NULL), observed,

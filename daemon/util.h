@@ -2,6 +2,7 @@
 #ifndef CC_UTIL_H
 #define CC_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,9 @@ int64_t cc_mono_ms(void);     /* monotonic, for durations */
 
 /* "2026-11-26T20:01:02.123Z"; buf needs 32 bytes. */
 void cc_format_iso(int64_t epoch_ms, char *buf, size_t len);
+
+/* A whole decimal number, all of s; false when it is not one or is out of range. */
+bool cc_parse_int64(const char *s, int64_t *out);
 
 /* Copy with truncation; always terminates. */
 void cc_strlcpy(char *dst, const char *src, size_t len);
