@@ -3,6 +3,8 @@
 #include "alerts_api.h"
 #include "api.h"
 #include "app.h"
+#include "partner_api.h"
+#include "rota_api.h"
 #include "session_api.h"
 #include "threshold_api.h"
 
@@ -35,5 +37,11 @@ const struct cc_route cc_routes[] = {
 	{ "GET", "/api/tokens", CC_ROLE_ADMIN, false, cc_admin_api_tokens },
 	{ "POST", "/api/tokens", CC_ROLE_ADMIN, true, cc_admin_api_token_create },
 	{ "DELETE", "/api/tokens/", CC_ROLE_ADMIN, true, cc_admin_api_token_revoke },
+	{ "GET", "/api/partners", CC_ROLE_ADMIN, false, cc_partner_api_list },
+	{ "POST", "/api/partners", CC_ROLE_ADMIN, true, cc_partner_api_save },
+	{ "GET", "/api/rota", CC_ROLE_MANAGER, false, cc_rota_api_get },
+	{ "POST", "/api/rota/shifts", CC_ROLE_ADMIN, true, cc_rota_api_shift_add },
+	{ "DELETE", "/api/rota/shifts/", CC_ROLE_ADMIN, true, cc_rota_api_shift_delete },
+	{ "POST", "/api/rota/people", CC_ROLE_ADMIN, true, cc_rota_api_person_save },
 	{ NULL, NULL, CC_ROLE_NONE, false, NULL },
 };

@@ -1,6 +1,6 @@
 // commcell manager view: the live board (shared with the wall display through board.js) plus
-// drill-down, history charts, threshold editing, alerts, the audit log, and for admins users
-// and wall display tokens.
+// drill-down, history charts, threshold editing, alerts, the audit log, the on-call rota, and for
+// admins users, wall display tokens, partners and rota changes.
 //
 // Every change goes to the JSON API with the session's CSRF token in X-CSRF-Token; the server
 // validates it, saves it in the hub, writes the audit row and pushes the result to every display.
@@ -554,6 +554,226 @@ async function createToken(ev) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Server validation errors next to their field. The server's message starts with the field's
+// name ("label is required: ...", "contacts[1]: target must be ..."); the input carrying that
+// name in data-field gets the message beside it, anything else goes to the form's error box.
+
+function clearFieldErrors(form, box) {
+  for (const n of form.querySelectorAll('.field-error')) n.remove();
+  for (const n of form.querySelectorAll('[aria-invalid]')) n.removeAttribute('aria-invalid');
+  if (box) say(box, '');
+}
+
+function showFieldError(form, box, err) {
+  const m = /^(?:contacts\[(\d+)\]: )?([a-z_]+)\b/.exec(err.message);
+  let scope = form;
+  if (m && m[1] !== undefined) scope = form.querySelectorAll('.contact-row')[Number(m[1])] || form;
+  const input = m && scope.querySelector(`[data-field="${m[2]}"]`);
+  if (!input) { say(box, err.message); return; }
+  input.setAttribute('aria-invalid', 'true');
+  const note = el('span', { class: 'field-error', role: 'alert' }, err.message);
+  (input.closest('label') || input.parentNode).append(note);
+  input.focus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Partners (admin)
+
+loaders.partners = async () => {
+  const d = await api('GET', '/api/partners');
+  $('partner-table').tBodies[0].replaceChildren(...d.partners.map(partnerRow));
+};
+
+function partnerRow(p) {
+  const edit = el('button', { type: 'button', class: 'small secondary' }, 'Edit');
+  edit.addEventListener('click', () => {
+    clearFieldErrors($('partner-form'), $('partner-error'));
+    $('partner-name').value = p.name;
+    $('partner-name').readOnly = true;
+    $('partner-label').value = p.label;
+    $('partner-conninfo').value = '';
+    $('partner-conninfo').required = false;
+    $('partner-conninfo').placeholder = `unchanged: ${p.conninfo}`;
+    $('partner-enabled').checked = p.enabled;
+    $('partner-save').textContent = `Save ${p.name}`;
+    $('partner-label').focus();
+  });
+  const err = el('div', { class: 'error', hidden: true, role: 'alert' });
+  const toggle = el('button', { type: 'button', class: 'small secondary' }, p.enabled ? 'Disable' : 'Enable');
+  toggle.addEventListener('click', async () => {
+    say(err, '');
+    try {
+      await api('POST', '/api/partners', { name: p.name, label: p.label, enabled: !p.enabled });
+      await loaders.partners();
+    } catch (e) { say(err, e.message); }
+  });
+  return el('tr', { 'data-partner': p.name }, el('td', {}, p.name), el('td', {}, p.label),
+    el('td', { class: 'detail-json' }, p.conninfo), el('td', {}, String(p.feeds)),
+    el('td', {}, p.enabled ? 'enabled' : el('span', { class: 'badge off' }, 'disabled')), el('td', {}, edit, toggle, err));
+}
+
+function newPartner() {
+  $('partner-form').reset();
+  clearFieldErrors($('partner-form'), $('partner-error'));
+  say($('partner-ok'), '');
+  $('partner-name').readOnly = false;
+  $('partner-conninfo').required = true;
+  $('partner-conninfo').placeholder = 'host=db.example.nhs.uk dbname=partner_acute user=commcell_reader password=…';
+  $('partner-save').textContent = 'Save partner';
+}
+
+async function savePartner(ev) {
+  ev.preventDefault();
+  const form = $('partner-form');
+  clearFieldErrors(form, $('partner-error'));
+  say($('partner-ok'), '');
+  const body = { name: $('partner-name').value.trim(), label: $('partner-label').value.trim(), enabled: $('partner-enabled').checked };
+  const conninfo = $('partner-conninfo').value.trim();
+  if (conninfo || !$('partner-name').readOnly) body.conninfo = conninfo;
+  try {
+    const r = await api('POST', '/api/partners', body);
+    newPartner();
+    say($('partner-ok'), `${r.name} ${r.created ? 'added' : 'saved'}: every instance reloads it now.`);
+    await loaders.partners();
+  } catch (err) {
+    showFieldError(form, $('partner-error'), err);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rota: managers read it, admins change it
+
+const rota = { people: [] };
+
+function localInput(date) {
+  const d = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return d.toISOString().slice(0, 16);
+}
+
+function duration(s) {
+  return s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`;
+}
+
+loaders.rota = async () => {
+  const d = await api('GET', '/api/rota');
+  const admin = me.role === 'admin';
+  rota.people = d.people;
+  for (const f of document.querySelectorAll('#tab-rota .admin-only')) show(f, admin);
+  fillSelect($('shift-team'), d.teams.map((t) => [t.name, t.label ? `${t.label} (${t.name})` : t.name]));
+  fillSelect($('shift-person'), d.people.map((p) => [p.name, p.label ? `${p.label} (${p.name})` : p.name]));
+  if (!$('shift-starts').value) {
+    const start = new Date(Math.ceil(Date.now() / 3600000) * 3600000);
+    $('shift-starts').value = localInput(start);
+    $('shift-ends').value = localInput(new Date(start.getTime() + 12 * 3600000));
+  }
+  const shifts = d.shifts;
+  $('shift-table').tBodies[0].replaceChildren(...(shifts.length ? shifts.map((s) => shiftRow(s, admin))
+    : [el('tr', {}, el('td', { colspan: 7, class: 'muted' }, 'No shifts in the next 14 days.'))]));
+  $('person-table').tBodies[0].replaceChildren(...d.people.map((p) => personRow(p, admin)));
+  $('policy-table').tBodies[0].replaceChildren(...d.policies.map((p) => el('tr', {}, el('td', {}, p.name),
+    el('td', {}, duration(p.ack_timeout_s)), el('td', {}, duration(p.repeat_s)), el('td', {}, String(p.max_level)),
+    el('td', {}, p.notify_resolved ? 'yes' : 'no'))));
+};
+
+function shiftRow(s, admin) {
+  let del = null;
+  if (admin) {
+    del = el('button', { type: 'button', class: 'small secondary' }, 'Delete');
+    del.addEventListener('click', async () => {
+      if (!confirm(`Delete ${s.person}'s shift (${s.team}, level ${s.level}) from ${when(s.starts_at)}?`)) return;
+      try { await api('DELETE', `/api/rota/shifts/${s.id}`); await loaders.rota(); } catch (e) { del.textContent = e.message; }
+    });
+  }
+  const kind = s.is_override ? el('span', { class: 'badge override', title: s.reason }, `override${s.reason ? `: ${s.reason}` : ''}`) : 'rota';
+  return el('tr', { 'data-shift': s.id, ...(s.is_override ? { class: 'override' } : {}) }, el('td', {}, s.team), el('td', {}, String(s.level)),
+    el('td', {}, s.person), el('td', {}, when(s.starts_at)), el('td', {}, when(s.ends_at)), el('td', {}, kind), el('td', {}, del));
+}
+
+async function addShift(ev) {
+  ev.preventDefault();
+  const form = $('shift-form');
+  clearFieldErrors(form, $('shift-error'));
+  // the browser's local time, sent with its zone as ISO 8601 (UTC)
+  const isoOf = (id) => { const t = new Date($(id).value); return Number.isNaN(t.getTime()) ? $(id).value : t.toISOString(); };
+  const body = { team: $('shift-team').value, level: Number($('shift-level').value), person: $('shift-person').value,
+    starts_at: isoOf('shift-starts'), ends_at: isoOf('shift-ends'), is_override: $('shift-override').checked,
+    reason: $('shift-reason').value.trim() };
+  try {
+    await api('POST', '/api/rota/shifts', body);
+    $('shift-reason').value = '';
+    $('shift-override').checked = false;
+    await loaders.rota();
+  } catch (err) {
+    showFieldError(form, $('shift-error'), err);
+  }
+}
+
+function contactText(c) {
+  return `${c.channel}: ${c.target}${c.has_secret ? ' (signed)' : ''}${c.enabled === false ? ' (off)' : ''}`;
+}
+
+function personRow(p, admin) {
+  let edit = null;
+  if (admin) {
+    edit = el('button', { type: 'button', class: 'small secondary' }, 'Edit');
+    edit.addEventListener('click', () => editPerson(p));
+  }
+  return el('tr', { 'data-person': p.name }, el('td', {}, p.name), el('td', {}, p.label),
+    el('td', {}, ...(p.contacts.length ? p.contacts.map((c) => el('div', {}, contactText(c))) : [el('span', { class: 'muted' }, 'none')])),
+    el('td', {}, edit));
+}
+
+function contactRow(c = {}) {
+  const channel = el('select', { 'data-field': 'channel' }, ...['email', 'webhook', 'exec'].map((x) => el('option', { value: x }, x)));
+  channel.value = c.channel || 'email';
+  const target = el('input', { 'data-field': 'target', size: 40, value: c.target || '',
+    placeholder: 'name@example.org · https://… · ["/usr/local/bin/page", "--to", "…"]' });
+  const secret = el('input', { 'data-field': 'secret', type: 'password', size: 16, autocomplete: 'new-password',
+    placeholder: c.has_secret ? 'set: type to replace' : 'optional' });
+  const remove = el('button', { type: 'button', class: 'small secondary' }, 'Remove');
+  const row = el('div', { class: 'inline-form contact-row' }, el('label', {}, 'Channel ', channel),
+    el('label', {}, 'Target ', target), el('label', {}, 'Signing secret ', secret), remove);
+  row.hadSecret = !!c.has_secret;
+  remove.addEventListener('click', () => row.remove());
+  return row;
+}
+
+function editPerson(p) {
+  const form = $('person-form');
+  clearFieldErrors(form, $('person-error'));
+  $('person-name').value = p ? p.name : '';
+  $('person-name').readOnly = !!p;
+  $('person-label').value = p ? p.label : '';
+  $('person-contacts').replaceChildren(...(p ? p.contacts.map(contactRow) : []));
+  if (p) $('person-label').focus(); else $('person-name').focus();
+}
+
+async function savePerson(ev) {
+  ev.preventDefault();
+  const form = $('person-form');
+  clearFieldErrors(form, $('person-error'));
+  const rows = [...form.querySelectorAll('.contact-row')];
+  if (rows.some((r) => r.hadSecret && !r.querySelector('[data-field="secret"]').value)) {
+    // secrets never come back from the server: saving replaces the contacts, so ask for them again
+    say($('person-error'), 'A contact had a signing secret: type it again (secrets are never shown), or remove it.');
+    return;
+  }
+  const contacts = rows.map((r) => {
+    const v = (f) => r.querySelector(`[data-field="${f}"]`).value.trim();
+    const c = { channel: v('channel'), target: v('target') };
+    if (v('secret')) c.secret = v('secret');
+    return c;
+  });
+  try {
+    await api('POST', '/api/rota/people', { name: $('person-name').value.trim(), label: $('person-label').value.trim(), contacts });
+    editPerson(null);
+    await loaders.rota();
+  } catch (err) {
+    showFieldError(form, $('person-error'), err);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   $('signin-form').addEventListener('submit', signIn);
@@ -566,6 +786,12 @@ async function main() {
   $('th-clear').addEventListener('click', clearOverride);
   $('user-form').addEventListener('submit', createUser);
   $('token-form').addEventListener('submit', createToken);
+  $('partner-form').addEventListener('submit', savePartner);
+  $('partner-new').addEventListener('click', newPartner);
+  $('shift-form').addEventListener('submit', addShift);
+  $('person-form').addEventListener('submit', savePerson);
+  $('person-new').addEventListener('click', () => editPerson(null));
+  $('person-add-contact').addEventListener('click', () => $('person-contacts').append(contactRow()));
   $('silence-form').addEventListener('submit', addSilence);
   $('audit-more').addEventListener('click', () => loaders.audit(true));
   for (const b of document.querySelectorAll('[data-range]')) {

@@ -1,0 +1,134 @@
+#include "partner_api.h"
+#include "app.h"
+#include "authstore.h"
+#include "hubreply.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Hides a libpq conninfo's password, in keyword/value form (password=secret or
+ * password='a b') and in URI form (postgres://user:secret@host, ?password=secret). */
+#define MASKED(col) \
+	"regexp_replace(regexp_replace(" col ", " \
+	"'(password\\s*=\\s*)(''([^''\\\\]|\\\\.)*''|[^\\s&]+)', '\\1********', 'gi'), " \
+	"'^(postgres(ql)?://[^:/@?]*:)[^@/?]*@', '\\1********@', 'i')"
+
+static const char list_sql[] =
+	"SELECT coalesce(json_agg(json_build_object('name', p.name, 'label', p.label, "
+	"'conninfo', " MASKED("p.conninfo") ", 'enabled', p.enabled, "
+	"'feeds', (SELECT count(*) FROM commcell.feed f WHERE f.partner = p.name)) "
+	"ORDER BY p.name), '[]') FROM commcell.partner p";
+
+/* $1 name, $2 label, $3 conninfo (NULL: keep the partner's current one), $4 enabled, $5 actor.
+ * The audit detail never holds the conninfo: only whether it changed. (old is read without FOR
+ * UPDATE: a row this statement changes would be skipped by the lock, and the snapshot has it.) */
+static const char save_sql[] =
+	"WITH old AS (SELECT label, conninfo, enabled FROM commcell.partner WHERE name = $1), "
+	"p AS (INSERT INTO commcell.partner (name, label, conninfo, enabled) "
+	"      VALUES ($1, $2, coalesce($3, (SELECT conninfo FROM old)), $4::boolean) "
+	"      ON CONFLICT (name) DO UPDATE SET label = EXCLUDED.label, "
+	"      conninfo = EXCLUDED.conninfo, enabled = EXCLUDED.enabled "
+	"      RETURNING name, label, enabled), "
+	"au AS (INSERT INTO commcell.audit (actor, action, target, detail) SELECT $5, "
+	"      'partner.save', $1, jsonb_build_object('created', old.label IS NULL, "
+	"      'before', CASE WHEN old.label IS NULL THEN NULL ELSE jsonb_build_object("
+	"      'label', old.label, 'enabled', old.enabled) END, "
+	"      'after', jsonb_build_object('label', p.label, 'enabled', p.enabled), "
+	"      'conninfo_changed', $3::text IS NOT NULL AND old.conninfo IS DISTINCT FROM $3::text) "
+	"      FROM p LEFT JOIN old ON true RETURNING id) "
+	"SELECT json_build_object('name', p.name, 'label', p.label, 'enabled', p.enabled, "
+	"      'created', NOT EXISTS (SELECT 1 FROM old)) FROM p, au";
+
+static struct cc_pgconn *conn(struct cc_request *r)
+{
+	return cc_authstore_conn(cc_app_auth(cc_request_app(r)));
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 40 || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+void cc_partner_api_list(struct cc_request *r)
+{
+	cc_hubreply_json(r, conn(r), list_sql, 0, NULL, "partners");
+}
+
+static void saved(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
+{
+	struct cc_request *r = arg;
+	json_t *v;
+
+	(void)pc;
+	if (err && res && PQresultErrorField(res, PG_DIAG_SQLSTATE) &&
+	    !strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23502"))
+		cc_request_error(r, 400, "conninfo is required for a new partner");
+	else if (err)
+		cc_hubreply_error(r, res, err);
+	else if (PQntuples(res) != 1 || !(v = json_loads(PQgetvalue(res, 0, 0), 0, NULL)))
+		cc_request_error(r, 500, "unexpected answer from the hub");
+	else
+		cc_request_reply(r, json_is_true(json_object_get(v, "created")) ? 201 : 200, v);
+}
+
+void cc_partner_api_save(struct cc_request *r)
+{
+	json_t *body = cc_request_body(r), *v;
+	const char *key, *name, *label, *conninfo;
+	const char *params[5];
+	bool enabled = true;
+
+	if (!json_is_object(body)) {
+		cc_request_error(r, 400, "the body must be a JSON object");
+		return;
+	}
+	json_object_foreach(body, key, v) {
+		if (strcmp(key, "name") && strcmp(key, "label") && strcmp(key, "conninfo") &&
+		    strcmp(key, "enabled")) {
+			cc_request_error(r, 400, "unknown field '%.60s'", key);
+			return;
+		}
+	}
+	name = json_string_value(json_object_get(body, "name"));
+	label = json_string_value(json_object_get(body, "label"));
+	conninfo = json_string_value(json_object_get(body, "conninfo"));
+	if (!name || !valid_name(name)) {
+		cc_request_error(r, 400, "name must be 1 to 40 lower-case letters, digits or _ "
+					 "(starting with a letter or digit)");
+		return;
+	}
+	if (!label || !*label || strlen(label) > 200) {
+		cc_request_error(r, 400, "label is required: 1 to 200 characters");
+		return;
+	}
+	/* absent: an update keeps the current one (the list shows it masked) */
+	if ((json_object_get(body, "conninfo") && !conninfo) ||
+	    (conninfo && (!*conninfo || strlen(conninfo) > 1000 ||
+			  (!strchr(conninfo, '=') && strncmp(conninfo, "postgres", 8))))) {
+		cc_request_error(r, 400, "conninfo must be a libpq connection string of 1 to 1000 "
+					 "characters: keyword=value pairs or a postgresql:// URI");
+		return;
+	}
+	if ((v = json_object_get(body, "enabled"))) {
+		if (!json_is_boolean(v)) {
+			cc_request_error(r, 400, "enabled must be true or false");
+			return;
+		}
+		enabled = json_is_true(v);
+	}
+	params[0] = name;
+	params[1] = label;
+	params[2] = conninfo;
+	params[3] = enabled ? "true" : "false";
+	params[4] = cc_request_user(r);
+	if (cc_pgconn_query(conn(r), save_sql, 5, params, saved, r))
+		cc_request_error(r, 503, "the hub database is not reachable right now");
+}
