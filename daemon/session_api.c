@@ -8,11 +8,19 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_USER 64
 #define MAX_PASSWORD 1024
-/* TLS is not configurable yet: when it is, cookies get "; Secure" as well. */
 #define COOKIE_ATTRS "; HttpOnly; SameSite=Strict; Path=/"
+
+/* commcelld speaks plain HTTP; TLS ends at the proxy in front of it (docs/scaling.md). When that
+ * proxy says the browser came over HTTPS, the cookie must never travel without it. */
+static const char *secure_attr(struct cc_request *r)
+{
+	const char *proto = cc_request_header(r, "x-forwarded-proto");
+	return proto && !strcasecmp(proto, "https") ? "; Secure" : "";
+}
 
 /* Count recent failures (a user's since their last success), and record this attempt only when
  * it is within the limits; also read the user's row. One statement: no window for a second
@@ -111,8 +119,8 @@ static void signed_in(struct signin *s, struct cc_identity *id, const char *toke
 	char cookie[256];
 
 	cc_authstore_add(s->store, id);
-	snprintf(cookie, sizeof cookie, CC_SESSION_COOKIE "=%s; Max-Age=%d" COOKIE_ATTRS, token,
-		 id->device ? CC_SESSION_DEVICE_S : CC_SESSION_USER_S);
+	snprintf(cookie, sizeof cookie, CC_SESSION_COOKIE "=%s; Max-Age=%d" COOKIE_ATTRS "%s", token,
+		 id->device ? CC_SESSION_DEVICE_S : CC_SESSION_USER_S, secure_attr(s->req));
 	cc_request_add_header(s->req, "set-cookie", cookie);
 	cc_info("auth: %s signed in from %s (%s, %lld ms)", id->user, s->address,
 		cc_role_name(id->role), (long long)(cc_mono_ms() - s->t0));
@@ -343,7 +351,12 @@ void cc_session_api_signout(struct cc_request *r)
 	if (!cc_auth_origin_allowed(r))
 		return;
 	/* The cookie goes whatever happens next: the browser is signed out either way. */
-	cc_request_add_header(r, "set-cookie", CC_SESSION_COOKIE "=; Max-Age=0" COOKIE_ATTRS);
+	{
+		char cookie[128];
+		snprintf(cookie, sizeof cookie, CC_SESSION_COOKIE "=; Max-Age=0" COOKIE_ATTRS "%s",
+			 secure_attr(r));
+		cc_request_add_header(r, "set-cookie", cookie);
+	}
 	if (!cc_auth_lookup(r, &id) || !id.session[0]) {
 		cc_request_reply(r, 200, json_pack("{s:b}", "signed_out", 0));
 		return;

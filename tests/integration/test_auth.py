@@ -169,6 +169,15 @@ class AuthTest(EnvCase):
         self.assertTrue(stored and all(len(r[0]) == 64 and r[0] != s.cookie for r in stored),
                         'the hub must keep only the hash of the session token')
 
+    def test_02b_secure_cookie_behind_https_proxy(self):
+        s = Session(self)
+        status, hdrs, _ = s.request('POST', '/api/session', {'user': 'mona', 'password': PASSWORD},
+                                    headers={'X-Forwarded-Proto': 'https'})
+        self.assertEqual(status, 200)
+        self.assertIn('Secure', [a.strip() for a in hdrs.get('set-cookie', '').split(';')])
+        self.assertNotIn('Secure', [a.strip() for a in
+                                    self.signin('mona').headers.get('set-cookie', '').split(';')])
+
     def test_03_signin_wrong(self):
         s = self.signin('bob', 'not the password', expect=401)
         self.assertEqual(s.body['error'], 'Wrong user name or password.')
