@@ -351,7 +351,7 @@ enum cc_observe_result cc_board_observe(struct cc_board *b, const char *partner,
 		return CC_OBS_UNKNOWN_METRIC;
 	e = find_entry(b, partner, key, site);
 	if (!e) {
-		/* The first real site replaces the "no value yet" placeholder for the metric. */
+		/* The first real site replaces the "no value yet" stand-in entry for the metric. */
 		if (*site) {
 			for (size_t i = 0; i < b->n_entries; i++) {
 				struct entry *p = b->entries[i];

@@ -50,7 +50,7 @@ struct cc_board *cc_board_create(void);
 void cc_board_destroy(struct cc_board *b);
 
 /* Adopt a catalog (kept by the caller until the next call or destroy): entries for metrics no
- * longer defined are removed, metrics with no value get a placeholder entry for site "". */
+ * longer defined are removed, metrics with no value get a stand-in entry for site "". */
 void cc_board_set_catalog(struct cc_board *b, const struct cc_catalog *cat, int64_t now_ms);
 
 enum cc_observe_result {

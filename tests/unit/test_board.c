@@ -95,7 +95,7 @@ static json_t *find(json_t *metrics, const char *partner, const char *key, const
 
 static const char *str(json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-START_TEST(snapshot_has_placeholders_and_fields)
+START_TEST(snapshot_has_stand_ins_and_fields)
 {
 	json_t *o = parse_msg(cc_board_snapshot(board, NOW));
 	json_t *metrics = json_object_get(o, "metrics"), *e;
@@ -137,7 +137,7 @@ START_TEST(delta_carries_only_changes_with_next_seq)
 	ck_assert_str_eq(str(e, "status"), "red");
 	ck_assert_ptr_null(json_object_get(e, "reason"));
 	ck_assert_str_eq(str(e, "observed_at"), "2025-11-26T19:59:59.000Z");
-	/* the "no value yet" placeholder for site "" is replaced by the real site */
+	/* the "no value yet" stand-in for site "" is replaced by the real site */
 	removed = json_object_get(o, "removed");
 	ck_assert_int_eq(json_array_size(removed), 1);
 	ck_assert_str_eq(str(json_array_get(removed, 0), "site"), "");
@@ -474,7 +474,7 @@ int main(void)
 	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, snapshot_has_placeholders_and_fields);
+	tcase_add_test(tc, snapshot_has_stand_ins_and_fields);
 	tcase_add_test(tc, delta_carries_only_changes_with_next_seq);
 	tcase_add_test(tc, statuses_follow_thresholds);
 	tcase_add_test(tc, unknown_and_older_rows_are_refused);

@@ -522,7 +522,7 @@ static void smtp_session(int fd)
 		} else if (!strcasecmp(line, "RSET") || !strcasecmp(line, "NOOP")) {
 			say(fd, "250 ok\r\n");
 		} else {
-			say(fd, "502 5.5.2 not implemented\r\n");
+			say(fd, "502 5.5.2 command unrecognised\r\n");
 		}
 	}
 	close(fd);
