@@ -192,7 +192,15 @@ function createTile(id) {
   badge.append(icon, badgeText);
   const time = el('span', 't-time');
   foot.append(badge, time);
-  node.append(label, sub, reason, main, foot);
+  // The last hours as a faint line behind the value (absolutely placed: the layout ignores it).
+  const spark = document.createElementNS(SVG_NS, 'svg');
+  spark.setAttribute('class', 't-spark');
+  spark.setAttribute('viewBox', '0 0 100 20');
+  spark.setAttribute('preserveAspectRatio', 'none');
+  spark.setAttribute('aria-hidden', 'true');
+  const line = document.createElementNS(SVG_NS, 'polyline');
+  spark.appendChild(line);
+  node.append(spark, label, sub, reason, main, foot);
   if (options.onTileClick) {
     node.tabIndex = 0;
     node.setAttribute('role', 'button');
@@ -208,6 +216,7 @@ function createTile(id) {
   });
   return {
     id, node, label, sub, reason, main, value, num, unit, lastKnown, badge, icon, badgeText, time,
+    spark, line, sparkAt: 0,
     column: null, entry: null, valueText: null,
   };
 }
@@ -525,6 +534,53 @@ function setLevel(msg) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Trends: each tile's last hours from /api/history, one tile at a time, refreshed every few
+// minutes; a failure only leaves the line as it was.
+
+const TREND_HOURS = 6;
+const TREND_STEP_S = 600;
+const TREND_REFRESH_MS = 5 * 60 * 1000;
+let trendBusy = false;
+
+function drawTrend(t, points) {
+  const ys = points.map((p) => p.last).filter((v) => typeof v === 'number' && Number.isFinite(v));
+  if (ys.length < 2) { t.line.setAttribute('points', ''); return; }
+  const lo = Math.min(...ys), hi = Math.max(...ys);
+  const span = hi - lo || 1;
+  const pts = ys.map((v, i) => `${(100 * i / (ys.length - 1)).toFixed(1)},${(19 - 18 * (v - lo) / span).toFixed(1)}`);
+  t.line.setAttribute('points', pts.join(' '));
+}
+
+async function refreshOneTrend() {
+  if (trendBusy || state.connection !== 'live') return;
+  let oldest = null;
+  for (const t of ui.tiles.values()) {
+    if (!t.entry || t.node.hidden) continue;
+    if (Date.now() - t.sparkAt < TREND_REFRESH_MS) continue;
+    if (!oldest || t.sparkAt < oldest.sparkAt) oldest = t;
+  }
+  if (!oldest) return;
+  const t = oldest;
+  const e = t.entry;
+  t.sparkAt = Date.now();
+  trendBusy = true;
+  try {
+    const q = new URLSearchParams({ partner: e.partner, metric: e.key, site: e.site,
+      from: new Date(Date.now() - TREND_HOURS * 3600e3).toISOString().replace(/\.\d+Z$/, 'Z'),
+      step: String(TREND_STEP_S) });
+    const res = await fetch(`/api/history?${q}`, { credentials: 'same-origin' });
+    if (res.ok) {
+      const body = await res.json();
+      if (ui.tiles.get(t.id) === t) drawTrend(t, Array.isArray(body.points) ? body.points : []);
+    }
+  } catch (err) {
+    // offline or signed out: the connection banner says so; try again at the next refresh
+  } finally {
+    trendBusy = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Alerts: firing ones across the top with who has been told and whether anyone acknowledged
 
 const MAX_ALERT_LINES = 4;
@@ -811,6 +867,7 @@ function updateFreshness(t) {
 }
 
 function tick() {
+  refreshOneTrend();
   const t = Date.now();
   const n = now();
   setText(ui.clock, timeFmt.format(n));
