@@ -39,6 +39,7 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/socket.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,6 +106,7 @@ static const char *o_pub_path = "/pub";
 static int o_pub_port;
 static int o_stalled;
 static int o_stalled_rcvbuf;
+static int o_idle_reader;        /* SCHED_IDLE while measuring: read only on a spare CPU */
 static int o_watch_pid;
 static const char *o_label = "";
 static int o_value_base = 100000;
@@ -129,6 +131,9 @@ static unsigned char rbuf[RECV_BUF];
 static int64_t seq0 = -1;        /* snapshot seq; slot = seq - seq0 - 1 */
 static int n_slots;
 static double *rt;               /* n_total * n_slots receive times, 0 = not received */
+static double *kt;               /* same, time the kernel had the bytes (SO_TIMESTAMPNS) */
+static double real_minus_mono;   /* CLOCK_REALTIME - CLOCK_MONOTONIC, ms, taken at start */
+static uint64_t kt_missing;      /* reads that came without a kernel timestamp */
 static int *slot_count;          /* normal (not stalled) clients that got each slot */
 
 /* capture */
@@ -311,6 +316,10 @@ static void client_open(int i)
 		die("socket: %s (raise the open-file limit: ulimit -n)", strerror(errno));
 	if (c->stalled && o_stalled_rcvbuf > 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o_stalled_rcvbuf, sizeof o_stalled_rcvbuf);
+	{
+		int on = 1;
+		setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+	}
 	c->fd = fd;
 	c->state = CS_CONNECTING;
 	c->hs_start = now_ms();
@@ -397,7 +406,7 @@ static void capture_delta(int64_t seq)
 	}
 }
 
-static void on_message(int i, double t)
+static void on_message(int i, double t, double k)
 {
 	struct client *c = &cl[i];
 	const char *p = c->pre, *v;
@@ -439,6 +448,7 @@ static void on_message(int i, double t)
 			double *r = &rt[(size_t)i * n_slots + s];
 			if (*r == 0) {
 				*r = t;
+				kt[(size_t)i * n_slots + s] = k;
 				if (!c->stalled)
 					slot_count[s]++;
 			}
@@ -451,7 +461,7 @@ static void on_message(int i, double t)
 }
 
 /* Feed received bytes through the frame parser. */
-static void feed_bytes(int i, const unsigned char *b, size_t n, double t)
+static void feed_bytes(int i, const unsigned char *b, size_t n, double t, double k)
 {
 	struct client *c = &cl[i];
 
@@ -511,7 +521,7 @@ static void feed_bytes(int i, const unsigned char *b, size_t n, double t)
 		if (c->in_payload && c->left == 0) {
 			c->in_payload = false;
 			if (!c->control && c->fin)
-				on_message(i, t);
+				on_message(i, t, k);
 			else if (c->control)
 				c->others++;
 		}
@@ -552,7 +562,7 @@ static void handshake_input(int i)
 		inflight--;
 		n_open++;
 		if (rest)
-			feed_bytes(i, tmp, rest, now_ms());
+			feed_bytes(i, tmp, rest, now_ms(), 0);
 	}
 }
 
@@ -561,9 +571,30 @@ static void client_input(int i)
 	struct client *c = &cl[i];
 
 	for (int rounds = 0; rounds < 16; rounds++) {
-		ssize_t n = recv(c->fd, rbuf, sizeof rbuf, 0);
+		/* The kernel stamps each segment as it arrives (SO_TIMESTAMPNS); for TCP, recvmsg
+		 * reports the stamp of the last segment it copied out, i.e. when the kernel held
+		 * every byte of this read. That separates the server's fan-out from this process
+		 * getting round to reading 10,000 sockets on a shared CPU. */
+		union {
+			char buf[CMSG_SPACE(sizeof(struct timespec))];
+			struct cmsghdr align;
+		} cbuf;
+		struct iovec iov = { .iov_base = rbuf, .iov_len = sizeof rbuf };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
+				     .msg_controllen = sizeof cbuf.buf };
+		ssize_t n = recvmsg(c->fd, &mh, 0);
 		if (n > 0) {
-			feed_bytes(i, rbuf, (size_t)n, now_ms());
+			double k = 0;
+			for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+				if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+					struct timespec ts;
+					memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+					k = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6 - real_minus_mono;
+				}
+			}
+			if (k == 0)
+				kt_missing++;
+			feed_bytes(i, rbuf, (size_t)n, now_ms(), k);
 			if (c->fd < 0 || (c->stalled && c->ready))
 				return;
 			if ((size_t)n < sizeof rbuf)
@@ -594,7 +625,8 @@ static void pg_input(void)
 			pg_busy = false;
 			if (cur_change >= 0 && chg[cur_change].t_ack == 0) {
 				chg[cur_change].t_ack = now_ms();
-				chg[cur_change].t_origin = chg[cur_change].t_ack;
+				chg[cur_change].t_origin = o_idle_reader ? chg[cur_change].t_send
+									 : chg[cur_change].t_ack;
 			}
 			break;
 		}
@@ -1028,13 +1060,16 @@ static void report_phase(int p)
 	double *last = xcalloc(ph->changes, sizeof(double));
 	double *spread = xcalloc(ph->changes, sizeof(double));
 	double *ack = xcalloc(ph->changes, sizeof(double));
+	double *kfirst = xcalloc(ph->changes, sizeof(double));
+	double *klast = xcalloc(ph->changes, sizeof(double));
+	double *kspread = xcalloc(ph->changes, sizeof(double));
 	uint32_t *hist = xcalloc(HIST_BINS, sizeof(uint32_t));
 	uint64_t deliveries = 0, missing = 0, bytes = 0;
 	int nch = 0, timeouts = 0;
 
 	for (int k = 0; k < ph->changes; k++) {
 		struct change *ch = &chg[ph->first_change + k];
-		double f = INFINITY, l = -INFINITY;
+		double f = INFINITY, l = -INFINITY, kf = INFINITY, kl = -INFINITY;
 		int s;
 		if (ch->timed_out)
 			timeouts++;
@@ -1051,6 +1086,16 @@ static void report_phase(int p)
 			if (r == 0) {
 				missing++;
 				continue;
+			}
+			{
+				double k = kt[(size_t)i * n_slots + s];
+				if (k != 0) {
+					k -= ch->t_origin;
+					if (k < kf)
+						kf = k;
+					if (k > kl)
+						kl = k;
+				}
 			}
 			r -= ch->t_origin;
 			if (r < f)
@@ -1069,8 +1114,16 @@ static void report_phase(int p)
 		}
 		if (isinf(f))
 			continue;
-		printf("CHG phase=%s i=%d seq=%lld first=%.2f last=%.2f ack=%.2f\n", ph->name, k,
-		       (long long)ch->seq, f, l, ch->t_ack ? ch->t_ack - ch->t_send : 0.0);
+		if (isinf(kf)) {
+			kf = f;
+			kl = l;
+		}
+		printf("CHG phase=%s i=%d seq=%lld first=%.2f last=%.2f kfirst=%.2f klast=%.2f "
+		       "ack=%.2f\n", ph->name, k, (long long)ch->seq, f, l, kf, kl,
+		       ch->t_ack ? ch->t_ack - ch->t_send : 0.0);
+		kfirst[nch] = kf;
+		klast[nch] = kl;
+		kspread[nch] = kl - kf;
 		first[nch] = f;
 		last[nch] = l;
 		spread[nch] = l - f;
@@ -1082,13 +1135,18 @@ static void report_phase(int p)
 	qsort(last, nch, sizeof(double), cmp_double);
 	qsort(spread, nch, sizeof(double), cmp_double);
 	qsort(ack, nch, sizeof(double), cmp_double);
+	qsort(kfirst, nch, sizeof(double), cmp_double);
+	qsort(klast, nch, sizeof(double), cmp_double);
+	qsort(kspread, nch, sizeof(double), cmp_double);
 	printf("RESULT target=%s label=%s clients=%d stalled=%d phase=%s rows=%d changes=%d run=%d "
 	       "measured=%d timeouts=%d bytes=%.0f lc_cpu_ms_per_change=%.1f phase_s=%.1f "
 	       "first_p50=%.2f first_p99=%.2f first_max=%.2f "
 	       "last_p50=%.2f last_p99=%.2f last_max=%.2f "
 	       "spread_p50=%.2f spread_p99=%.2f spread_max=%.2f "
 	       "all_p50=%.2f all_p99=%.2f all_max=%.2f deliveries=%llu missing=%llu "
-	       "origin_ack_p50=%.2f\n",
+	       "origin_ack_p50=%.2f "
+	       "kfirst_p50=%.2f kfirst_p99=%.2f klast_p50=%.2f klast_p99=%.2f klast_max=%.2f "
+	       "kspread_p50=%.2f kspread_p99=%.2f kspread_max=%.2f kt_missing=%llu\n",
 	       o_target, *o_label ? o_label : "-", o_clients, o_stalled, ph->name, ph->rows,
 	       ph->changes, ph->run, nch, timeouts, nch ? (double)bytes / nch : 0.0,
 	       ph->run ? ph->cpu_ms / ph->run : 0.0, ph->wall_ms / 1000.0,
@@ -1097,7 +1155,13 @@ static void report_phase(int p)
 	       pct(spread, nch, 50), pct(spread, nch, 99), pct(spread, nch, 100),
 	       hist_pct(hist, deliveries, 50), hist_pct(hist, deliveries, 99),
 	       hist_pct(hist, deliveries, 100), (unsigned long long)deliveries,
-	       (unsigned long long)missing, pct(ack, nch, 50));
+	       (unsigned long long)missing, pct(ack, nch, 50),
+	       pct(kfirst, nch, 50), pct(kfirst, nch, 99), pct(klast, nch, 50), pct(klast, nch, 99),
+	       pct(klast, nch, 100), pct(kspread, nch, 50), pct(kspread, nch, 99),
+	       pct(kspread, nch, 100), (unsigned long long)kt_missing);
+	free(kfirst);
+	free(klast);
+	free(kspread);
 	free(first);
 	free(last);
 	free(spread);
@@ -1155,6 +1219,7 @@ static int mode_fanout(void)
 	cl[0].capture = !nchan;
 	n_slots = n_changes + 256;
 	rt = xcalloc((size_t)n_total * n_slots, sizeof(double));
+	kt = xcalloc((size_t)n_total * n_slots, sizeof(double));
 	slot_count = xcalloc(n_slots, sizeof(int));
 
 	if (nchan) {
@@ -1194,6 +1259,14 @@ static int mode_fanout(void)
 			loop_once(20, n_total);
 	}
 	sample_rss();
+	if (o_idle_reader) {
+		/* Clients on other machines would not take the server's CPUs while it sends. Here they
+		 * share two cores, so this process steps aside until a core is idle and the kernel's
+		 * arrival stamps (SO_TIMESTAMPNS) say when each copy got there. */
+		struct sched_param sp = { 0 };
+		if (sched_setscheduler(0, SCHED_IDLE, &sp))
+			die("SCHED_IDLE: %s", strerror(errno));
+	}
 
 	for (int k = 0; k < n_changes; k++) {
 		struct change *ch = &chg[k];
@@ -1305,7 +1378,10 @@ static void usage(void)
 	      "         --target commcell --conninfo STR [--metric-prefix bench.m] [--capture FILE]\n"
 	      "         --target nchan --replay FILE --pub-port P --pub-path /pub/x\n"
 	      "         --gap-ms 20 --change-timeout-ms 10000 --value-base 100000 --label L\n"
-	      "         --phase-seconds S   stop making changes in a phase after S seconds\n",
+	      "         --phase-seconds S   stop making changes in a phase after S seconds\n"
+	      "         --idle-reader 1     read only when a CPU is otherwise idle (SCHED_IDLE), as\n"
+	      "                             clients on other machines would; times are then the\n"
+	      "                             kernel's arrival stamps, from the INSERT being sent\n",
 	      stderr);
 	exit(2);
 }
@@ -1370,6 +1446,8 @@ int main(int argc, char **argv)
 			o_pub_port = atoi(v);
 		else if (OPT("--stalled"))
 			o_stalled = atoi(v);
+		else if (OPT("--idle-reader"))
+			o_idle_reader = atoi(v);
 		else if (OPT("--stalled-rcvbuf"))
 			o_stalled_rcvbuf = atoi(v);
 		else if (OPT("--watch-pid"))
@@ -1387,6 +1465,14 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	t_start = now_ms();
+	{
+		struct timespec a, b, c2;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		clock_gettime(CLOCK_REALTIME, &b);
+		clock_gettime(CLOCK_MONOTONIC, &c2);
+		real_minus_mono = (b.tv_sec - (a.tv_sec + c2.tv_sec) / 2.0) * 1e3 +
+				  (b.tv_nsec - (a.tv_nsec + c2.tv_nsec) / 2.0) / 1e6;
+	}
 	getrlimit(RLIMIT_NOFILE, &rl);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)

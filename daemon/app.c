@@ -1,5 +1,7 @@
 #include "app.h"
 #include "alerts.h"
+#include "bus.h"
+#include "fanout.h"
 #include "leader.h"
 #include "replica.h"
 #include "httpd.h"
@@ -52,6 +54,7 @@ struct cc_app {
 	struct cc_catalog *cat;
 	struct cc_board *board;
 	struct cc_bus *bus;
+	struct cc_fanout *fanout;
 	struct cc_recorder *recorder;
 	struct cc_alerts *alerts;
 	struct cc_leader *leader;
@@ -405,6 +408,15 @@ struct cc_app *cc_app_create(const struct cc_config *cfg, char *err, size_t errl
 	app->loop.vh = app->vh;
 	app->board = cc_board_create();
 	app->bus = cc_bus_create(app->lws, &cc_httpd_ws_protocol, snapshot, app);
+	if (cfg->fanout_threads != 0) {
+		int threads = cfg->fanout_threads > 0 ? cfg->fanout_threads : cc_fanout_cpus();
+		char ferr[160];
+		app->fanout = cc_fanout_create(threads, cfg->fanout_batch, ferr, sizeof ferr);
+		if (app->fanout)
+			cc_bus_set_fanout(app->bus, app->fanout, cc_httpd_ws_direct_ok);
+		else
+			cc_warn("%s; every client is served by the event loop alone", ferr);
+	}
 	app->recorder = cc_recorder_create(app->lws, RECORDER_MAX_ROWS);
 	app->hub = cc_hub_create(&app->loop, cfg->hub, &hev, app);
 	app->alerts = cc_alerts_create(&app->loop, app->board, cfg, alerts_changed, app);
@@ -538,6 +550,24 @@ char *cc_app_prometheus(struct cc_app *app)
 	fprintf(f, "# TYPE commcell_ws_stalled_dropped_total counter\n"
 		   "commcell_ws_stalled_dropped_total %llu\n",
 		(unsigned long long)cc_bus_dropped(app->bus));
+	{
+		const struct cc_bus_fanout_stats *st = cc_bus_fanout_stats(app->bus);
+		fprintf(f, "# HELP commcell_fanout_frames_total Frames sent straight to a client's "
+			   "socket by a broadcast, by outcome.\n"
+			   "# TYPE commcell_fanout_frames_total counter\n"
+			   "commcell_fanout_frames_total{outcome=\"whole\"} %llu\n"
+			   "commcell_fanout_frames_total{outcome=\"partial\"} %llu\n"
+			   "commcell_fanout_frames_total{outcome=\"queued\"} %llu\n"
+			   "commcell_fanout_frames_total{outcome=\"failed\"} %llu\n",
+			(unsigned long long)(st->direct - st->partial - st->full - st->failed),
+			(unsigned long long)st->partial, (unsigned long long)st->full,
+			(unsigned long long)st->failed);
+		fprintf(f, "# HELP commcell_fanout_last_seconds Time the last broadcast held the loop.\n"
+			   "# TYPE commcell_fanout_last_seconds gauge\ncommcell_fanout_last_seconds %.6f\n"
+			   "# TYPE commcell_fanout_last_clients gauge\ncommcell_fanout_last_clients %zu\n"
+			   "# TYPE commcell_fanout_last_threads gauge\ncommcell_fanout_last_threads %d\n",
+			st->last_us / 1e6, st->last_clients, st->last_threads);
+	}
 	fprintf(f, "# TYPE commcell_board_seq gauge\ncommcell_board_seq %llu\n",
 		(unsigned long long)cc_board_seq(app->board));
 	fprintf(f, "# TYPE commcell_board_entries gauge\ncommcell_board_entries %zu\n",
@@ -600,6 +630,7 @@ void cc_app_destroy(struct cc_app *app)
 	/* The context closes every client connection; their CLOSED callbacks detach from bus. */
 	lws_context_destroy(app->lws);
 	cc_bus_destroy(app->bus);
+	cc_fanout_destroy(app->fanout);
 	cc_board_destroy(app->board);
 	cc_catalog_destroy(app->cat);
 	free(app);

@@ -1,12 +1,19 @@
 #include "bus.h"
+#include "fanout.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+
+/* A server's frame header is at most 10 bytes; it is written into the headroom once. */
+_Static_assert(LWS_PRE >= 10, "LWS_PRE leaves no room for a WebSocket frame header");
 
 struct cc_msg {
 	int refs;
 	size_t len;
+	unsigned hlen;             /* frame header just before the text */
 	unsigned char data[];      /* LWS_PRE bytes of headroom, then the text, then NUL */
 };
 
@@ -16,6 +23,8 @@ struct cc_client {
 	struct cc_client *prev, *next;
 	struct cc_msg *queue[CC_BUS_QUEUE];
 	unsigned head, count;
+	struct cc_msg *raw;         /* a frame the kernel took only part of */
+	size_t raw_off;             /* bytes of it already sent, header included */
 	int need_snapshot;
 	int64_t stalled_since;      /* when it last fell a whole queue behind; 0 once it writes */
 };
@@ -29,6 +38,14 @@ struct cc_bus {
 	size_t n_clients;
 	uint64_t resyncs;
 	uint64_t dropped;
+
+	/* direct fan-out (NULL: every message goes through lws_write) */
+	struct cc_fanout *fanout;
+	cc_direct_gate_fn gate;
+	struct cc_fanout_job *jobs;
+	struct cc_client **job_client;
+	size_t jobs_cap;
+	struct cc_bus_fanout_stats stats;
 };
 
 struct cc_msg *cc_msg_create(const char *json, size_t len)
@@ -39,6 +56,26 @@ struct cc_msg *cc_msg_create(const char *json, size_t len)
 	m->len = len;
 	memcpy(m->data + LWS_PRE, json, len);
 	m->data[LWS_PRE + len] = '\0';
+	/* The same bytes lws_write puts there for a final text frame from a server (no mask, no
+	 * extensions), so either path may send this message. */
+	{
+		unsigned char h[10];
+		unsigned n = 0;
+		h[n++] = 0x81;
+		if (len < 126) {
+			h[n++] = (unsigned char)len;
+		} else if (len <= 0xffff) {
+			h[n++] = 126;
+			h[n++] = (unsigned char)(len >> 8);
+			h[n++] = (unsigned char)len;
+		} else {
+			h[n++] = 127;
+			for (int k = 7; k >= 0; k--)
+				h[n++] = (unsigned char)((uint64_t)len >> (8 * k));
+		}
+		m->hlen = n;
+		memcpy(m->data + LWS_PRE - n, h, n);
+	}
 	return m;
 }
 
@@ -55,6 +92,12 @@ void cc_msg_unref(struct cc_msg *m)
 }
 
 const char *cc_msg_text(const struct cc_msg *m) { return (const char *)m->data + LWS_PRE; }
+
+const unsigned char *cc_msg_frame(const struct cc_msg *m, size_t *len)
+{
+	*len = m->hlen + m->len;
+	return m->data + LWS_PRE - m->hlen;
+}
 size_t cc_msg_len(const struct cc_msg *m) { return m->len; }
 
 struct cc_bus *cc_bus_create(struct lws_context *ctx, const struct lws_protocols *protocol,
@@ -110,6 +153,7 @@ void cc_bus_detach(struct cc_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	bus->n_clients--;
+	cc_msg_unref(c->raw);
 	free(c);
 }
 
@@ -129,12 +173,84 @@ static void enqueue(struct cc_client *c, struct cc_msg *m)
 	c->count++;
 }
 
+void cc_bus_set_fanout(struct cc_bus *bus, struct cc_fanout *f, cc_direct_gate_fn gate)
+{
+	bus->fanout = f;
+	bus->gate = gate;
+}
+
+/* May this message go straight to the socket? Only when nothing is ahead of it: no queue, no
+ * snapshot owed, no partial frame of ours and nothing lws itself holds back. */
+static int direct_ok(struct cc_bus *bus, struct cc_client *c)
+{
+	return !c->need_snapshot && !c->count && !c->raw && !lws_partial_buffered(c->wsi) &&
+	       lws_get_socket_fd(c->wsi) >= 0 && (!bus->gate || bus->gate(c->wsi));
+}
+
+static void broadcast_direct(struct cc_bus *bus, struct cc_msg *m)
+{
+	size_t n = 0, flen;
+	const unsigned char *frame = cc_msg_frame(m, &flen);
+	int parts;
+	int64_t t0 = cc_mono_us();
+
+	if (bus->jobs_cap < bus->n_clients) {
+		bus->jobs_cap = bus->n_clients + bus->n_clients / 2 + 16;
+		bus->jobs = cc_xrealloc(bus->jobs, bus->jobs_cap * sizeof *bus->jobs);
+		bus->job_client = cc_xrealloc(bus->job_client, bus->jobs_cap * sizeof *bus->job_client);
+	}
+	for (struct cc_client *c = bus->clients; c; c = c->next) {
+		if (direct_ok(bus, c)) {
+			bus->jobs[n].fd = lws_get_socket_fd(c->wsi);
+			bus->job_client[n++] = c;
+		} else {
+			enqueue(c, m);
+			lws_callback_on_writable(c->wsi);
+		}
+	}
+	parts = cc_fanout_run(bus->fanout, bus->jobs, n, frame, flen);
+	for (size_t i = 0; i < n; i++) {
+		struct cc_fanout_job *j = &bus->jobs[i];
+		struct cc_client *c = bus->job_client[i];
+		if (j->sent == (ssize_t)flen) {
+			c->stalled_since = 0;
+		} else if (j->sent > 0) {
+			c->raw = cc_msg_ref(m);
+			c->raw_off = (size_t)j->sent;
+			c->stalled_since = 0;
+			bus->stats.partial++;
+			lws_callback_on_writable(c->wsi);
+		} else if (j->err == EAGAIN || j->err == EWOULDBLOCK) {
+			enqueue(c, m);
+			bus->stats.full++;
+			lws_callback_on_writable(c->wsi);
+		} else {
+			/* The peer is gone; lws notices on its side of the socket and closes it. */
+			bus->stats.failed++;
+		}
+	}
+	bus->stats.broadcasts++;
+	bus->stats.direct += n;
+	bus->stats.last_clients = n;
+	bus->stats.last_threads = parts;
+	bus->stats.last_us = cc_mono_us() - t0;
+}
+
 void cc_bus_broadcast(struct cc_bus *bus, struct cc_msg *m)
 {
+	if (bus->fanout) {
+		broadcast_direct(bus, m);
+		return;
+	}
 	for (struct cc_client *c = bus->clients; c; c = c->next)
 		enqueue(c, m);
 	if (bus->clients)
 		lws_callback_on_writable_all_protocol(bus->ctx, bus->protocol);
+}
+
+const struct cc_bus_fanout_stats *cc_bus_fanout_stats(const struct cc_bus *bus)
+{
+	return &bus->stats;
 }
 
 void cc_bus_send(struct cc_client *c, struct cc_msg *m)
@@ -149,11 +265,43 @@ static int write_msg(struct cc_client *c, struct cc_msg *m)
 	return n < (int)m->len ? -1 : 0;
 }
 
+/* The rest of a frame the kernel took only part of goes out before anything else, by the same
+ * send() that began it: lws knows nothing of it. 1: still more to send, 0: done, -1: error. */
+static int send_raw_rest(struct cc_client *c)
+{
+	size_t flen;
+	const unsigned char *frame = cc_msg_frame(c->raw, &flen);
+	ssize_t s;
+
+	do
+		s = send(lws_get_socket_fd(c->wsi), frame + c->raw_off, flen - c->raw_off,
+			 MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (s < 0 && errno == EINTR);
+	if (s < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
+	c->raw_off += (size_t)s;
+	if (c->raw_off < flen)
+		return 1;
+	cc_msg_unref(c->raw);
+	c->raw = NULL;
+	c->raw_off = 0;
+	return 0;
+}
+
 int cc_bus_writable(struct cc_client *c)
 {
 	struct cc_msg *m;
 	int rc;
 
+	if (c->raw) {
+		rc = send_raw_rest(c);
+		if (rc < 0)
+			return -1;
+		c->stalled_since = 0;
+		if (rc > 0 || c->count || c->need_snapshot)
+			lws_callback_on_writable(c->wsi);
+		return 0;
+	}
 	if (c->need_snapshot) {
 		m = c->bus->snapshot(c->bus->user);
 		c->need_snapshot = 0;
@@ -205,5 +353,7 @@ void cc_bus_destroy(struct cc_bus *bus)
 		return;
 	while (bus->clients)
 		cc_bus_detach(bus->clients);
+	free(bus->jobs);
+	free(bus->job_client);
 	free(bus);
 }

@@ -18,6 +18,7 @@
 struct cc_msg;
 struct cc_bus;
 struct cc_client;
+struct cc_fanout;
 
 /* Copies json; the result has one reference. */
 struct cc_msg *cc_msg_create(const char *json, size_t len);
@@ -25,6 +26,8 @@ struct cc_msg *cc_msg_ref(struct cc_msg *m);
 void cc_msg_unref(struct cc_msg *m);
 const char *cc_msg_text(const struct cc_msg *m);
 size_t cc_msg_len(const struct cc_msg *m);
+/* The whole WebSocket frame (header + text) as a server sends it. */
+const unsigned char *cc_msg_frame(const struct cc_msg *m, size_t *len);
 
 /* Returns a new reference to a snapshot of the current state. */
 typedef struct cc_msg *(*cc_snapshot_fn)(void *user);
@@ -36,6 +39,26 @@ void cc_bus_destroy(struct cc_bus *bus);
 /* A new client starts with a snapshot pending. */
 struct cc_client *cc_bus_attach(struct cc_bus *bus, struct lws *wsi);
 void cc_bus_detach(struct cc_client *c);
+
+/* May a message bypass the client's WRITEABLE callback? (e.g. its session is still valid) */
+typedef int (*cc_direct_gate_fn)(struct lws *wsi);
+
+/* With f set, a broadcast is sent at once, in parallel, straight to the socket of every client
+ * that has nothing queued and passes gate; the others (and any remainder the kernel did not
+ * take) go through the queue as before. f stays owned by the caller. */
+void cc_bus_set_fanout(struct cc_bus *bus, struct cc_fanout *f, cc_direct_gate_fn gate);
+
+struct cc_bus_fanout_stats {
+	uint64_t broadcasts;      /* sent the direct way */
+	uint64_t direct;          /* frames handed to the kernel in one go */
+	uint64_t partial;         /* kernel took part: the rest follows on writable */
+	uint64_t full;            /* socket full: queued instead */
+	uint64_t failed;          /* send failed: the connection is going */
+	size_t last_clients;
+	int last_threads;
+	int64_t last_us;          /* time the last broadcast held the loop */
+};
+const struct cc_bus_fanout_stats *cc_bus_fanout_stats(const struct cc_bus *bus);
 
 /* Queue m for every client (m's reference stays with the caller). */
 void cc_bus_broadcast(struct cc_bus *bus, struct cc_msg *m);

@@ -29,13 +29,13 @@ struct parse {
 enum key_id {
 	K_LISTEN_ADDRESS, K_LISTEN_PORT, K_HUB, K_WEB_ROOT, K_LOG_LEVEL, K_RETENTION, K_ANON_DISPLAY,
 	K_PUBLIC_URL, K_SMTP_URL, K_SMTP_FROM, K_SMTP_USER, K_SMTP_PASSWORD_FILE, K_SMTP_STARTTLS,
-	K_COUNT
+	K_FANOUT_THREADS, K_FANOUT_BATCH, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"listen_address", "listen_port", "hub", "web_root", "log_level", "history_retention_days",
 	"allow_anonymous_display", "public_url", "smtp_url", "smtp_from", "smtp_user",
-	"smtp_password_file", "smtp_starttls",
+	"smtp_password_file", "smtp_starttls", "fanout_threads", "fanout_batch",
 };
 
 static int fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -92,7 +92,7 @@ static int set_key(struct parse *p, struct cc_config *cfg, const char *key, cons
 		return fail(p, "unknown key '%s' (known keys: listen_address, listen_port, hub, "
 			       "web_root, log_level, history_retention_days, "
 			       "allow_anonymous_display, public_url, smtp_url, smtp_from, smtp_user, "
-			       "smtp_password_file, smtp_starttls)", key);
+			       "smtp_password_file, smtp_starttls, fanout_threads, fanout_batch)", key);
 	if (p->seen & (1u << id))
 		return fail(p, "key '%s' is set more than once", key);
 	p->seen |= 1u << id;
@@ -178,6 +178,19 @@ static int set_key(struct parse *p, struct cc_config *cfg, const char *key, cons
 			return 0;
 		}
 		return fail(p, "smtp_starttls must be true or false, not '%s'", val);
+	case K_FANOUT_THREADS:
+	case K_FANOUT_BATCH: {
+		int64_t n;
+		int lo = id == K_FANOUT_THREADS ? 0 : 1, hi = id == K_FANOUT_THREADS ? 64 : 1000000;
+		if (!cc_parse_int64(val, &n) || n < lo || n > hi)
+			return fail(p, "%s must be a whole number from %d to %d, not '%s'",
+				    key_names[id], lo, hi, val);
+		if (id == K_FANOUT_THREADS)
+			cfg->fanout_threads = (int)n;
+		else
+			cfg->fanout_batch = (int)n;
+		return 0;
+	}
 	case K_LOG_LEVEL:
 		if (cc_log_level_parse(val, &cfg->log_level))
 			return fail(p, "log_level must be one of error, warn, info, debug, not '%s'", val);
@@ -195,6 +208,8 @@ struct cc_config *cc_config_parse(const char *name, const char *text, char *err,
 	cfg->listen_port = 8080;
 	cfg->log_level = CC_LOG_INFO;
 	cfg->history_retention_days = 400;
+	cfg->fanout_threads = -1;
+	cfg->fanout_batch = 256;
 
 	while ((line = strsep(&cursor, "\n"))) {
 		char *eq, *key, *val;

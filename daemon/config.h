@@ -21,6 +21,8 @@ struct cc_config {
 	char *smtp_user;
 	char *smtp_password_file;
 	bool smtp_starttls;
+	int fanout_threads;        /* threads sending one broadcast; -1: one per CPU; 0: via lws only */
+	int fanout_batch;          /* fewest clients worth a thread of their own */
 };
 
 /* Parse FILE. On failure returns NULL and writes "FILE:LINE: message" into err. */

@@ -62,6 +62,14 @@ struct ws_pss {
 
 static struct cc_app *app_of(struct lws *wsi) { return lws_context_user(lws_get_context(wsi)); }
 
+int cc_httpd_ws_direct_ok(struct lws *wsi)
+{
+	/* Sessions changed since this connection last passed its WRITEABLE check: let the next
+	 * message go that way, so a signed-out display gets nothing more. */
+	struct ws_pss *pss = lws_wsi_user(wsi);
+	return pss && pss->auth_generation == cc_authstore_generation(cc_app_auth(app_of(wsi)));
+}
+
 /* ---- cc_request ------------------------------------------------------------------------ */
 
 const char *cc_role_name(enum cc_role r)

@@ -13,6 +13,9 @@
 extern const struct lws_protocols *const cc_httpd_protocols[];
 extern const struct lws_protocols cc_httpd_ws_protocol;
 
+/* The bus's gate for sending a broadcast straight to this connection's socket. */
+int cc_httpd_ws_direct_ok(struct lws *wsi);
+
 /* Builds the mount list for web_root into storage owned by the caller. */
 #define CC_HTTPD_MOUNTS 7
 void cc_httpd_mounts(struct lws_http_mount mounts[CC_HTTPD_MOUNTS], const char *web_root);

@@ -16,6 +16,7 @@ char *cc_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int64_t cc_now_ms(void);      /* wall clock, ms since the epoch */
 int64_t cc_mono_ms(void);     /* monotonic, for durations */
+int64_t cc_mono_us(void);
 
 /* "2026-11-26T20:01:02.123Z"; buf needs 32 bytes. */
 void cc_format_iso(int64_t epoch_ms, char *buf, size_t len);
