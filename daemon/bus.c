@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 /* A server's frame header is at most 10 bytes; it is written into the headroom once. */
 _Static_assert(LWS_PRE >= 10, "LWS_PRE leaves no room for a WebSocket frame header");
@@ -23,8 +22,6 @@ struct cc_client {
 	struct cc_client *prev, *next;
 	struct cc_msg *queue[CC_BUS_QUEUE];
 	unsigned head, count;
-	struct cc_msg *raw;         /* a frame the kernel took only part of */
-	size_t raw_off;             /* bytes of it already sent, header included */
 	int need_snapshot;
 	int64_t stalled_since;      /* when it last fell a whole queue behind; 0 once it writes */
 };
@@ -153,7 +150,6 @@ void cc_bus_detach(struct cc_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	bus->n_clients--;
-	cc_msg_unref(c->raw);
 	free(c);
 }
 
@@ -180,10 +176,10 @@ void cc_bus_set_fanout(struct cc_bus *bus, struct cc_fanout *f, cc_direct_gate_f
 }
 
 /* May this message go straight to the socket? Only when nothing is ahead of it: no queue, no
- * snapshot owed, no partial frame of ours and nothing lws itself holds back. */
+ * snapshot owed and nothing lws itself holds back. */
 static int direct_ok(struct cc_bus *bus, struct cc_client *c)
 {
-	return !c->need_snapshot && !c->count && !c->raw && !lws_partial_buffered(c->wsi) &&
+	return !c->need_snapshot && !c->count && !lws_partial_buffered(c->wsi) &&
 	       lws_get_socket_fd(c->wsi) >= 0 && (!bus->gate || bus->gate(c->wsi));
 }
 
@@ -215,11 +211,14 @@ static void broadcast_direct(struct cc_bus *bus, struct cc_msg *m)
 		if (j->sent == (ssize_t)flen) {
 			c->stalled_since = 0;
 		} else if (j->sent > 0) {
-			c->raw = cc_msg_ref(m);
-			c->raw_off = (size_t)j->sent;
+			/* lws keeps the rest and sends it before anything else on this socket, a
+			 * pong included, so no frame of its own can land inside ours; until then
+			 * lws_partial_buffered() routes this client's messages through its queue. */
 			c->stalled_since = 0;
 			bus->stats.partial++;
-			lws_callback_on_writable(c->wsi);
+			if (lws_write(c->wsi, (unsigned char *)frame + j->sent, flen - (size_t)j->sent,
+				      LWS_WRITE_RAW) < 0)
+				lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		} else if (j->err == EAGAIN || j->err == EWOULDBLOCK) {
 			enqueue(c, m);
 			bus->stats.full++;
@@ -265,43 +264,11 @@ static int write_msg(struct cc_client *c, struct cc_msg *m)
 	return n < (int)m->len ? -1 : 0;
 }
 
-/* The rest of a frame the kernel took only part of goes out before anything else, by the same
- * send() that began it: lws knows nothing of it. 1: still more to send, 0: done, -1: error. */
-static int send_raw_rest(struct cc_client *c)
-{
-	size_t flen;
-	const unsigned char *frame = cc_msg_frame(c->raw, &flen);
-	ssize_t s;
-
-	do
-		s = send(lws_get_socket_fd(c->wsi), frame + c->raw_off, flen - c->raw_off,
-			 MSG_NOSIGNAL | MSG_DONTWAIT);
-	while (s < 0 && errno == EINTR);
-	if (s < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
-	c->raw_off += (size_t)s;
-	if (c->raw_off < flen)
-		return 1;
-	cc_msg_unref(c->raw);
-	c->raw = NULL;
-	c->raw_off = 0;
-	return 0;
-}
-
 int cc_bus_writable(struct cc_client *c)
 {
 	struct cc_msg *m;
 	int rc;
 
-	if (c->raw) {
-		rc = send_raw_rest(c);
-		if (rc < 0)
-			return -1;
-		c->stalled_since = 0;
-		if (rc > 0 || c->count || c->need_snapshot)
-			lws_callback_on_writable(c->wsi);
-		return 0;
-	}
 	if (c->need_snapshot) {
 		m = c->bus->snapshot(c->bus->user);
 		c->need_snapshot = 0;

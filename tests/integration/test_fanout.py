@@ -45,6 +45,7 @@ class RawWs:
         self.sock.setblocking(False)
         self.messages = []     # (raw bytes, parsed JSON) of each text frame, in order
         self.problems = []
+        self._parse()          # the snapshot may have come with the 101
 
     def fileno(self):
         return self.sock.fileno()
