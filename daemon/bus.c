@@ -89,13 +89,13 @@ void cc_msg_unref(struct cc_msg *m)
 }
 
 const char *cc_msg_text(const struct cc_msg *m) { return (const char *)m->data + LWS_PRE; }
+size_t cc_msg_len(const struct cc_msg *m) { return m->len; }
 
 const unsigned char *cc_msg_frame(const struct cc_msg *m, size_t *len)
 {
 	*len = m->hlen + m->len;
 	return m->data + LWS_PRE - m->hlen;
 }
-size_t cc_msg_len(const struct cc_msg *m) { return m->len; }
 
 struct cc_bus *cc_bus_create(struct lws_context *ctx, const struct lws_protocols *protocol,
 			     cc_snapshot_fn snapshot, void *user)
