@@ -53,8 +53,8 @@
 struct options {
 	const char *conninfo, *partners;
 	unsigned long long interval_ms, ticks, seed;
-	bool have_seed, list, verbose, dry_run;
-	double speed, ramp_hours, warmup_days, dry_run_hours;
+	bool have_seed, list, verbose, dry_run, have_start;
+	double speed, ramp_hours, warmup_days, dry_run_hours, start_at;
 	enum scenario_kind scenario;
 };
 
@@ -91,6 +91,8 @@ static void usage(FILE *out)
 		"  --ticks N            stop after N writes (default 0: run until SIGINT/SIGTERM)\n"
 		"  --dry-run HOURS      no database: simulate HOURS after the warm-up as fast as possible\n"
 		"                       and print the system's state every simulated hour\n"
+		"  --start-at SECONDS   dry run only: the simulated now at start, in seconds since 1970\n"
+		"                       UTC (default the real now); with --seed, a repeatable run\n"
 		"  --list               print each partner and the tables it writes, then exit\n"
 		"  --verbose            log the system's state at every write\n"
 		"  --help               this text\n");
@@ -129,7 +131,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const char *const with_value[] = {"--conninfo", "--partners", "--interval-ms", "--speed",
 						 "--scenario", "--ramp-hours", "--warmup-days", "--seed",
-						 "--ticks", "--dry-run", NULL};
+						 "--ticks", "--dry-run", "--start-at", NULL};
 	memset(o, 0, sizeof *o);
 	o->conninfo = "";
 	o->partners = DEFAULT_PARTNERS;
@@ -207,6 +209,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return 2;
 			}
 			o->dry_run = true;
+		} else if (strcmp(arg, "--start-at") == 0) {
+			if (!parse_double(val, 0, 4102444800.0, &o->start_at)) {
+				fprintf(stderr, PROG ": --start-at wants seconds since 1970 (UTC) up to 2100\n");
+				return 2;
+			}
+			o->have_start = true;
 		} else if (strcmp(arg, "--list") == 0) {
 			o->list = true;
 		} else if (strcmp(arg, "--verbose") == 0) {
@@ -219,6 +227,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (o->have_start && !o->dry_run) {
+		/* written rows must carry real times: only a dry run may start elsewhere */
+		fprintf(stderr, PROG ": --start-at is for --dry-run only\n");
+		return 2;
 	}
 	return 0;
 }
@@ -383,7 +396,7 @@ int main(int argc, char **argv)
 	memset(&w, 0, sizeof w);
 	eventq_init(&w.q);
 	rng_seed(&w.rng, o.seed);
-	int64_t start = wall_now_us();
+	int64_t start = o.have_start ? (int64_t)(o.start_at * (double)US_PER_S) : wall_now_us();
 	w.sc.kind = o.scenario;
 	w.sc.ramp_start = start;
 	w.sc.ramp_us = (int64_t)(o.ramp_hours * (double)US_PER_H);

@@ -63,9 +63,15 @@ def run_sim(*args, timeout=120):
     return p
 
 
-def dry_run(scenario, hours, seed):
+# Dry runs start at a fixed instant (Monday 12 January 2026, 00:00 UTC) as well as a fixed seed:
+# from the real now, the time of day shifts every arrival and the same seed gave G&A occupancy
+# anywhere from 89 % to 97 % (and, once in seventy runs, winter less than 2 points above it).
+DRY_RUN_START = 1768176000
+
+
+def dry_run(scenario, hours, seed, start=DRY_RUN_START):
     p = run_sim('--dry-run', str(hours), '--seed', str(seed), '--scenario', scenario,
-                '--ramp-hours', '0')
+                '--ramp-hours', '0', '--start-at', str(start))
     if p.returncode != 0:
         raise ce.HarnessError('commcell-sim --dry-run failed (%d): %s' % (p.returncode, p.stderr))
     return p.stdout.splitlines(), p.stderr
@@ -127,6 +133,8 @@ class SimulatorTest(unittest.TestCase):
             self.assertTrue(got, '%s computed no value from the simulated rows' % metric)
         for metric in ('ed.four_hour_performance', 'ed.patients_in_department', 'beds.ga_occupancy',
                        'ambulance.handovers_over_30_min'):
+            if metric.startswith('ed.four_hour') and since_midnight < datetime.timedelta(minutes=30):
+                continue   # the same: one hospital may have had no departure yet (seen at 00:03)
             if metric in values and values[metric]:
                 self.assertTrue({'NGH', 'SGH'} <= set(values[metric]), '%s: %r' % (metric, values[metric]))
         occ = values['beds.ga_occupancy']['']
