@@ -228,7 +228,6 @@ static void broadcast_direct(struct cc_bus *bus, struct cc_msg *m)
 			bus->stats.failed++;
 		}
 	}
-	bus->stats.broadcasts++;
 	bus->stats.direct += n;
 	bus->stats.last_clients = n;
 	bus->stats.last_threads = parts;

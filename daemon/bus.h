@@ -49,7 +49,6 @@ typedef int (*cc_direct_gate_fn)(struct lws *wsi);
 void cc_bus_set_fanout(struct cc_bus *bus, struct cc_fanout *f, cc_direct_gate_fn gate);
 
 struct cc_bus_fanout_stats {
-	uint64_t broadcasts;      /* sent the direct way */
 	uint64_t direct;          /* frames handed to the kernel in one go */
 	uint64_t partial;         /* kernel took part: the rest follows on writable */
 	uint64_t full;            /* socket full: queued instead */

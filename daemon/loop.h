@@ -10,4 +10,12 @@ struct cc_loop {
 	struct lws_vhost *vh;
 };
 
+/* Watch fd (which lws then owns and closes) as a raw file of protocol on vh, with opaque as its
+ * user data. NULL on failure, with fd closed: lws 4.1 leaves a raw file it failed to adopt open. */
+struct lws *cc_loop_adopt_fd(struct lws_vhost *vh, const char *protocol, int fd, void *opaque);
+
+/* Stop watching: the callback sees no more events for its owner (the opaque pointer is cleared
+ * first, so the coming CLOSE is not taken for a failure) and lws closes it from the loop. */
+void cc_loop_release(struct lws *wsi);
+
 #endif

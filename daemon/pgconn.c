@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct query {
 	struct query *next;
@@ -115,9 +114,7 @@ static void unwatch(struct cc_pgconn *pc)
 {
 	if (!pc->wsi)
 		return;
-	/* Detach before the async close so its CLOSE callback does not treat it as a failure. */
-	lws_set_opaque_user_data(pc->wsi, NULL);
-	lws_set_timeout(pc->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	cc_loop_release(pc->wsi);
 	pc->wsi = NULL;
 	pc->watched_fd = -1;
 }
@@ -125,7 +122,6 @@ static void unwatch(struct cc_pgconn *pc)
 static int watch(struct cc_pgconn *pc)
 {
 	int fd = PQsocket(pc->conn);
-	lws_adopt_desc_t info;
 	int dupfd;
 
 	if (fd < 0)
@@ -136,17 +132,9 @@ static int watch(struct cc_pgconn *pc)
 	dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (dupfd < 0)
 		return -1;
-	memset(&info, 0, sizeof info);
-	info.vh = pc->vh;
-	info.type = LWS_ADOPT_RAW_FILE_DESC;
-	info.fd.filefd = dupfd;
-	info.vh_prot_name = cc_pgconn_protocol.name;
-	info.opaque = pc;
-	pc->wsi = lws_adopt_descriptor_vhost_via_info(&info);
-	if (!pc->wsi) {
-		close(dupfd);  /* lws 4.1 leaves a raw file's descriptor open when adoption fails */
+	pc->wsi = cc_loop_adopt_fd(pc->vh, cc_pgconn_protocol.name, dupfd, pc);
+	if (!pc->wsi)
 		return -1;
-	}
 	pc->watched_fd = fd;
 	return 0;
 }

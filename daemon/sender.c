@@ -8,7 +8,6 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- watches ------------------------------------------------------------------------------ */
 
@@ -70,26 +69,15 @@ const struct lws_protocols cc_sender_protocol = {
 int cc_sender_watch_start(struct cc_sender *s, struct cc_sender_watch *w, int fd,
 			  void (*on_event)(struct cc_sender_watch *, enum cc_watch_event))
 {
-	lws_adopt_desc_t info;
-
 	w->s = s;
 	w->on_event = on_event;
 	w->fd = -1;
 	w->wsi = NULL;
 	if (fd < 0)
 		return -1;
-	memset(&info, 0, sizeof info);
-	info.vh = s->vh;
-	info.type = LWS_ADOPT_RAW_FILE_DESC;
-	info.fd.filefd = fd;
-	info.vh_prot_name = cc_sender_protocol.name;
-	info.opaque = w;
-	w->wsi = lws_adopt_descriptor_vhost_via_info(&info);
-	if (!w->wsi) {
-		/* lws 4.1 leaves a raw file it failed to adopt open */
-		close(fd);
+	w->wsi = cc_loop_adopt_fd(s->vh, cc_sender_protocol.name, fd, w);
+	if (!w->wsi)
 		return -1;
-	}
 	w->fd = fd;
 	return 0;
 }
@@ -99,8 +87,7 @@ void cc_sender_watch_stop(struct cc_sender_watch *w)
 	lws_sul_cancel(&w->rearm_sul);
 	if (!w->wsi)
 		return;
-	lws_set_opaque_user_data(w->wsi, NULL);
-	lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+	cc_loop_release(w->wsi);
 	w->wsi = NULL;
 	w->fd = -1;
 }
