@@ -29,14 +29,50 @@ struct parse {
 enum key_id {
 	K_LISTEN_ADDRESS, K_LISTEN_PORT, K_HUB, K_WEB_ROOT, K_LOG_LEVEL, K_RETENTION, K_ANON_DISPLAY,
 	K_PUBLIC_URL, K_SMTP_URL, K_SMTP_FROM, K_SMTP_USER, K_SMTP_PASSWORD_FILE, K_SMTP_STARTTLS,
-	K_FANOUT_THREADS, K_FANOUT_BATCH, K_COUNT
+	K_FANOUT_THREADS, K_FANOUT_BATCH, K_TRUSTED_PROXIES, K_ALLOWED_ORIGINS, K_METRICS_ALLOW,
+	K_METRICS_TOKEN_FILE, K_MAX_CONNECTIONS, K_MAX_CONN_PER_ADDR, K_MAX_HEADER, K_MAX_URI,
+	K_MAX_BODY, K_HANDSHAKE_TIMEOUT, K_WS_MAX_MESSAGE, K_WS_RATE, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
 	"listen_address", "listen_port", "hub", "web_root", "log_level", "history_retention_days",
 	"allow_anonymous_display", "public_url", "smtp_url", "smtp_from", "smtp_user",
-	"smtp_password_file", "smtp_starttls", "fanout_threads", "fanout_batch",
+	"smtp_password_file", "smtp_starttls", "fanout_threads", "fanout_batch", "trusted_proxies",
+	"allowed_origins", "metrics_allow", "metrics_token_file", "max_connections",
+	"max_connections_per_address", "max_header_bytes", "max_uri_bytes", "max_body_bytes",
+	"handshake_timeout_s", "ws_max_message_bytes", "ws_messages_per_s",
 };
+
+/* Whole-number keys: their bounds. The lower bounds keep a typo from locking everyone out
+ * (a 10-byte header limit) and the upper ones from undoing the limit. */
+static const struct {
+	enum key_id id;
+	int lo, hi;
+} int_keys[] = {
+	{ K_MAX_CONNECTIONS, 16, 1000000 },
+	{ K_MAX_CONN_PER_ADDR, 1, 1000000 },
+	{ K_MAX_HEADER, 1024, 65536 },
+	{ K_MAX_URI, 256, 16384 },
+	{ K_MAX_BODY, 1024, 16 * 1024 * 1024 },
+	{ K_HANDSHAKE_TIMEOUT, 1, 300 },
+	{ K_WS_MAX_MESSAGE, 256, 1024 * 1024 },
+	{ K_WS_RATE, 1, 10000 },
+};
+
+static int *int_field(struct cc_config *cfg, enum key_id id)
+{
+	switch (id) {
+	case K_MAX_CONNECTIONS: return &cfg->max_connections;
+	case K_MAX_CONN_PER_ADDR: return &cfg->max_connections_per_address;
+	case K_MAX_HEADER: return &cfg->max_header_bytes;
+	case K_MAX_URI: return &cfg->max_uri_bytes;
+	case K_MAX_BODY: return &cfg->max_body_bytes;
+	case K_HANDSHAKE_TIMEOUT: return &cfg->handshake_timeout_s;
+	case K_WS_MAX_MESSAGE: return &cfg->ws_max_message_bytes;
+	case K_WS_RATE: return &cfg->ws_messages_per_s;
+	default: return NULL;
+	}
+}
 
 static int fail(struct parse *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -80,6 +116,45 @@ static int parse_port(struct parse *p, const char *v, int *out)
 	return 0;
 }
 
+/* An origin as browsers send it: scheme://host[:port], nothing after. */
+static bool origin_ok(const char *o, size_t n)
+{
+	const char *host;
+	size_t i;
+
+	if (n > 7 && !strncmp(o, "http://", 7))
+		host = o + 7;
+	else if (n > 8 && !strncmp(o, "https://", 8))
+		host = o + 8;
+	else
+		return false;
+	for (i = (size_t)(host - o); i < n; i++)
+		if (!isalnum((unsigned char)o[i]) && !strchr(".-:[]", o[i]))
+			return false;
+	return true;
+}
+
+static int parse_origins(struct parse *p, struct cc_config *cfg, const char *val)
+{
+	for (const char *s = val; *s;) {
+		size_t n = strcspn(s, ", \t");
+		if (!n) {
+			s++;
+			continue;
+		}
+		if (!origin_ok(s, n))
+			return fail(p, "allowed_origins: '%.*s' is not an origin such as "
+				       "https://ops.example.nhs.uk or http://10.1.2.3:8080", (int)n, s);
+		cfg->allowed_origins = cc_xrealloc(cfg->allowed_origins,
+						   (cfg->n_allowed_origins + 1) * sizeof(char *));
+		cfg->allowed_origins[cfg->n_allowed_origins] = cc_xmalloc(n + 1);
+		memcpy(cfg->allowed_origins[cfg->n_allowed_origins], s, n);
+		cfg->allowed_origins[cfg->n_allowed_origins++][n] = '\0';
+		s += n;
+	}
+	return 0;
+}
+
 static int set_key(struct parse *p, struct cc_config *cfg, const char *key, const char *val)
 {
 	int id;
@@ -89,17 +164,49 @@ static int set_key(struct parse *p, struct cc_config *cfg, const char *key, cons
 		if (!strcmp(key, key_names[id]))
 			break;
 	if (id == K_COUNT)
-		return fail(p, "unknown key '%s' (known keys: listen_address, listen_port, hub, "
-			       "web_root, log_level, history_retention_days, "
-			       "allow_anonymous_display, public_url, smtp_url, smtp_from, smtp_user, "
-			       "smtp_password_file, smtp_starttls, fanout_threads, fanout_batch)", key);
+		return fail(p, "unknown key '%s' (see README.md, Configuration, for the keys)", key);
 	if (p->seen & (1u << id))
 		return fail(p, "key '%s' is set more than once", key);
 	p->seen |= 1u << id;
 	if (!*val)
 		return fail(p, "key '%s' has an empty value", key);
 
+	for (size_t i = 0; i < CC_ARRAY_LEN(int_keys); i++) {
+		int64_t n;
+		if ((int)int_keys[i].id != id)
+			continue;
+		if (!cc_parse_int64(val, &n) || n < int_keys[i].lo || n > int_keys[i].hi)
+			return fail(p, "%s must be a whole number from %d to %d, not '%s'", key,
+				    int_keys[i].lo, int_keys[i].hi, val);
+		*int_field(cfg, (enum key_id)id) = (int)n;
+		return 0;
+	}
+
 	switch (id) {
+	case K_TRUSTED_PROXIES:
+	case K_METRICS_ALLOW: {
+		char why[200];
+		struct cc_cidrs *c = cc_cidrs_parse(val, why, sizeof why);
+		if (!c)
+			return fail(p, "%s: %s (expected addresses or CIDR ranges such as "
+				       "10.0.0.0/8, ::1)", key, why);
+		if (id == K_TRUSTED_PROXIES) {
+			cc_cidrs_destroy(cfg->trusted_proxies);
+			cfg->trusted_proxies = c;
+		} else {
+			cc_cidrs_destroy(cfg->metrics_allow);
+			cfg->metrics_allow = c;
+		}
+		return 0;
+	}
+	case K_ALLOWED_ORIGINS:
+		return parse_origins(p, cfg, val);
+	case K_METRICS_TOKEN_FILE:
+		/* the token itself never sits in this file or in the logs */
+		if (stat(val, &st) || !S_ISREG(st.st_mode))
+			return fail(p, "metrics_token_file '%s' is not a readable file", val);
+		cfg->metrics_token_file = cc_xstrdup(val);
+		return 0;
 	case K_LISTEN_ADDRESS: {
 		/* lws takes an IP literal or an interface name; refuse anything else here rather
 		 * than at bind time */
@@ -210,6 +317,14 @@ struct cc_config *cc_config_parse(const char *name, const char *text, char *err,
 	cfg->history_retention_days = 400;
 	cfg->fanout_threads = -1;
 	cfg->fanout_batch = 256;
+	cfg->max_connections = 20000;
+	cfg->max_connections_per_address = 200;
+	cfg->max_header_bytes = 8192;
+	cfg->max_uri_bytes = 2048;
+	cfg->max_body_bytes = 64 * 1024;
+	cfg->handshake_timeout_s = 10;
+	cfg->ws_max_message_bytes = 4096;
+	cfg->ws_messages_per_s = 10;
 
 	while ((line = strsep(&cursor, "\n"))) {
 		char *eq, *key, *val;
@@ -242,6 +357,10 @@ struct cc_config *cc_config_parse(const char *name, const char *text, char *err,
 		fail(&p, "required key 'web_root' (directory of the web pages) is missing");
 		goto bad;
 	}
+	if (!cfg->metrics_allow)
+		cfg->metrics_allow = cc_cidrs_parse("127.0.0.0/8 ::1", p.err, p.errlen);
+	if (!cfg->trusted_proxies)
+		cfg->trusted_proxies = cc_cidrs_parse("", p.err, p.errlen);
 	free(copy);
 	return cfg;
 bad:
@@ -302,5 +421,11 @@ void cc_config_destroy(struct cc_config *cfg)
 	free(cfg->smtp_from);
 	free(cfg->smtp_user);
 	free(cfg->smtp_password_file);
+	cc_cidrs_destroy(cfg->trusted_proxies);
+	cc_cidrs_destroy(cfg->metrics_allow);
+	for (size_t i = 0; i < cfg->n_allowed_origins; i++)
+		free(cfg->allowed_origins[i]);
+	free(cfg->allowed_origins);
+	free(cfg->metrics_token_file);
 	free(cfg);
 }

@@ -3,6 +3,7 @@
 #define CC_CONFIG_H
 
 #include "log.h"
+#include "netaddr.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,6 +24,21 @@ struct cc_config {
 	bool smtp_starttls;
 	int fanout_threads;        /* threads sending one broadcast; -1: one per CPU; 0: via lws only */
 	int fanout_batch;          /* fewest clients worth a thread of their own */
+
+	/* Who is believed and who may connect (docs/security.md) */
+	struct cc_cidrs *trusted_proxies;  /* X-Forwarded-For/-Proto believed only from these */
+	char **allowed_origins;    /* browser origins besides public_url's ("https://host:port") */
+	size_t n_allowed_origins;
+	struct cc_cidrs *metrics_allow;    /* may read /metrics and /readyz detail (default loopback) */
+	char *metrics_token_file;  /* or anyone showing this bearer token; NULL: none */
+	int max_connections;       /* open connections in all */
+	int max_connections_per_address;   /* per client address; trusted proxies exempt */
+	int max_header_bytes;      /* request headers in all: 431 past this */
+	int max_uri_bytes;         /* request line's URI: 414 past this */
+	int max_body_bytes;        /* API request bodies: 413 past this */
+	int handshake_timeout_s;   /* time to send a whole request head or finish an upgrade */
+	int ws_max_message_bytes;  /* a client's WebSocket message: closed with 1009 past this */
+	int ws_messages_per_s;     /* sustained rate of client messages; bursts of twice as many */
 };
 
 /* Parse FILE. On failure returns NULL and writes "FILE:LINE: message" into err. */

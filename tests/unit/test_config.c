@@ -156,6 +156,54 @@ START_TEST(anonymous_display_is_off_unless_asked)
 }
 END_TEST
 
+START_TEST(security_keys_and_defaults)
+{
+	struct cc_config *c = parse("hub = dbname=x\nweb_root = /tmp\n");
+	ck_assert_ptr_nonnull(c);
+	/* defaults: loopback may read /metrics, nobody is a trusted proxy */
+	ck_assert(cc_cidrs_match(c->metrics_allow, "127.0.0.1"));
+	ck_assert(cc_cidrs_match(c->metrics_allow, "::1"));
+	ck_assert(!cc_cidrs_match(c->metrics_allow, "10.0.0.1"));
+	ck_assert_uint_eq(cc_cidrs_count(c->trusted_proxies), 0);
+	ck_assert_int_eq(c->max_connections_per_address, 200);
+	ck_assert_int_eq(c->max_uri_bytes, 2048);
+	ck_assert_int_eq(c->handshake_timeout_s, 10);
+	ck_assert_uint_eq(c->n_allowed_origins, 0);
+	cc_config_destroy(c);
+
+	c = parse("hub = dbname=x\nweb_root = /tmp\ntrusted_proxies = 10.0.0.0/8, fd00::/8\n"
+		  "allowed_origins = https://ops.example.nhs.uk http://10.1.2.3:8080\n"
+		  "metrics_allow = 192.168.0.0/16\nmax_uri_bytes = 4096\n"
+		  "ws_messages_per_s = 5\n");
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert(cc_cidrs_match(c->trusted_proxies, "10.9.8.7"));
+	ck_assert(cc_cidrs_match(c->trusted_proxies, "fd00::1"));
+	ck_assert(!cc_cidrs_match(c->metrics_allow, "127.0.0.1"));
+	ck_assert_uint_eq(c->n_allowed_origins, 2);
+	ck_assert_str_eq(c->allowed_origins[1], "http://10.1.2.3:8080");
+	ck_assert_int_eq(c->max_uri_bytes, 4096);
+	ck_assert_int_eq(c->ws_messages_per_s, 5);
+	cc_config_destroy(c);
+}
+END_TEST
+
+START_TEST(security_keys_refuse_nonsense)
+{
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\ntrusted_proxies = 10.0.0.0/33\n"));
+	ck_assert_msg(strstr(err, "test.conf:3:") && strstr(err, "prefix length"), "%s", err);
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\ntrusted_proxies = haproxy\n"));
+	ck_assert_msg(strstr(err, "'haproxy' is not an IPv4 or IPv6 address"), "%s", err);
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nallowed_origins = example.org\n"));
+	ck_assert_msg(strstr(err, "not an origin"), "%s", err);
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\n"
+				 "allowed_origins = https://a.example/path\n"));
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nmax_header_bytes = 10\n"));
+	ck_assert_msg(strstr(err, "max_header_bytes must be a whole number from 1024"), "%s", err);
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nmetrics_token_file = /nonexistent\n"));
+	ck_assert_msg(strstr(err, "not a readable file"), "%s", err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -176,6 +224,8 @@ int main(void)
 	tcase_add_test(tc, hub_must_look_like_conninfo);
 	tcase_add_test(tc, load_from_file);
 	tcase_add_test(tc, anonymous_display_is_off_unless_asked);
+	tcase_add_test(tc, security_keys_and_defaults);
+	tcase_add_test(tc, security_keys_refuse_nonsense);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
