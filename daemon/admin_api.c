@@ -4,9 +4,12 @@
 #include "hubreply.h"
 #include "log.h"
 #include "secret.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +107,16 @@ static struct cc_pgconn *conn(struct cc_request *r)
 	return cc_authstore_conn(cc_app_auth(cc_request_app(r)));
 }
 
+/* jansson refuses text that is not UTF-8: an answer it could not build is an error, never an
+ * empty object with the status of success. */
+static void reply(struct cc_request *r, unsigned status, json_t *body)
+{
+	if (body)
+		cc_request_reply(r, status, body);
+	else
+		cc_request_error(r, 500, "could not encode the answer");
+}
+
 static bool valid_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -119,56 +132,102 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-/* The request's fields common to create and update; replies and returns -1 when bad. */
-static int read_user_fields(struct cc_request *r, struct change *c, bool create)
-{
-	json_t *body = cc_request_body(r), *v;
-	const char *key;
-	enum cc_role role;
+/* The reason goes into a JSON reply: cut between characters, never inside one. */
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-	if (!json_is_object(body)) {
-		cc_request_error(r, 400, "the body must be a JSON object");
-		return -1;
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cc_utf8_copy(err, errlen, msg);
+	return -1;
+}
+
+int cc_admin_user_parse(const json_t *body, bool create, struct cc_user_change *out, char *err,
+			size_t errlen)
+{
+	const char *key, *name = json_string_value(json_object_get(body, "name"));
+	enum cc_role role;
+	json_t *v;
+
+	memset(out, 0, sizeof *out);
+	out->disabled = -1;
+	if (create) {
+		if (!name || !valid_name(name))
+			return refuse(err, errlen, "name must be 1 to 64 letters, digits or ._@- "
+						   "(starting with a letter or digit)");
+		cc_strlcpy(out->name, name, sizeof out->name);
 	}
-	json_object_foreach(body, key, v) {
+	if (!json_is_object(body))
+		return refuse(err, errlen, "the body must be a JSON object");
+	json_object_foreach((json_t *)body, key, v) {
 		if (strcmp(key, "role") && strcmp(key, "password") && strcmp(key, "disabled") &&
 		    (!create || strcmp(key, "name"))) {
-			cc_request_error(r, 400, "unknown field '%.60s'", key);
-			return -1;
+			char cut[64];
+			return refuse(err, errlen, "unknown field '%s'",
+				      cc_utf8_copy(cut, sizeof cut, key));
 		}
 	}
 	if ((v = json_object_get(body, "role"))) {
-		if (!json_is_string(v) || cc_role_parse(json_string_value(v), &role)) {
-			cc_request_error(r, 400, "role must be display, manager or admin");
-			return -1;
-		}
-		cc_strlcpy(c->role, cc_role_name(role), sizeof c->role);
-		c->has_role = true;
+		if (!json_is_string(v) || cc_role_parse(json_string_value(v), &role))
+			return refuse(err, errlen, "role must be display, manager or admin");
+		cc_strlcpy(out->role, cc_role_name(role), sizeof out->role);
+		out->has_role = true;
 	} else if (create) {
-		cc_request_error(r, 400, "role is required (display, manager or admin)");
-		return -1;
+		return refuse(err, errlen, "role is required (display, manager or admin)");
 	}
 	if ((v = json_object_get(body, "password"))) {
 		size_t n = json_is_string(v) ? strlen(json_string_value(v)) : 0;
-		if (!json_is_string(v) || n < CC_PASSWORD_MIN || n > 1024) {
-			cc_request_error(r, 400, "password must have %d to 1024 characters",
-					 CC_PASSWORD_MIN);
-			return -1;
-		}
-		c->password = cc_xstrdup(json_string_value(v));
+		if (!json_is_string(v) || n < CC_PASSWORD_MIN || n > 1024)
+			return refuse(err, errlen, "password must have %d to 1024 characters",
+				      CC_PASSWORD_MIN);
+		out->password = json_string_value(v);
 	} else if (create) {
-		cc_request_error(r, 400, "password is required");
+		return refuse(err, errlen, "password is required");
+	}
+	if ((v = json_object_get(body, "disabled"))) {
+		if (!json_is_boolean(v) || create)
+			return refuse(err, errlen, "%s", create ? "a new user cannot start disabled"
+								: "disabled must be true or false");
+		out->disabled = json_is_true(v);
+	}
+	if (!create && !out->has_role && !out->password && out->disabled < 0)
+		return refuse(err, errlen, "nothing to change: give role, password or disabled");
+	return 0;
+}
+
+const char *cc_admin_token_label(const json_t *body, char *err, size_t errlen)
+{
+	const char *label = json_string_value(json_object_get(body, "label"));
+
+	if (!label || !*label || strlen(label) > 100) {
+		refuse(err, errlen, "label is required: 1 to 100 characters naming the display");
+		return NULL;
+	}
+	return label;
+}
+
+/* The request's fields into c; replies and returns -1 when they are not fit to use. */
+static int read_user_fields(struct cc_request *r, struct change *c, bool create)
+{
+	struct cc_user_change u;
+	char err[200];
+
+	if (cc_admin_user_parse(cc_request_body(r), create, &u, err, sizeof err)) {
+		cc_request_error(r, 400, "%s", err);
 		return -1;
 	}
-	c->disabled = -1;
-	if ((v = json_object_get(body, "disabled"))) {
-		if (!json_is_boolean(v) || create) {
-			cc_request_error(r, 400, create ? "a new user cannot start disabled"
-						       : "disabled must be true or false");
-			return -1;
-		}
-		c->disabled = json_is_true(v);
-	}
+	if (create)
+		cc_strlcpy(c->name, u.name, sizeof c->name);
+	cc_strlcpy(c->role, u.role, sizeof c->role);
+	c->has_role = u.has_role;
+	c->disabled = u.disabled;
+	c->password = u.password ? cc_xstrdup(u.password) : NULL;
 	return 0;
 }
 
@@ -187,7 +246,7 @@ static void user_created(struct cc_pgconn *pc, PGresult *res, const char *err, v
 	else if (atol(PQgetvalue(res, 0, 0)) == 0)
 		cc_request_error(c->req, 409, "a user named '%s' already exists", c->name);
 	else
-		cc_request_reply(c->req, 201, json_pack("{s:s,s:s}", "name", c->name, "role", c->role));
+		reply(c->req, 201, json_pack("{s:s,s:s}", "name", c->name, "role", c->role));
 	free_change(c);
 }
 
@@ -202,8 +261,13 @@ static void user_updated(struct cc_pgconn *pc, PGresult *res, const char *err, v
 		cc_request_error(c->req, 404, "no user named '%s'", c->name);
 	else if (atol(PQgetvalue(res, 0, 1)) == 0)
 		cc_request_error(c->req, 409, "refused: that would leave no enabled admin");
-	else
-		cc_request_reply(c->req, 200, json_pack("{s:s}", "name", c->name));
+	else {
+		/* the hub ended them (sql/hub/011_auth_hardening.sql); here too, without waiting for
+		 * the reload its NOTIFY brings */
+		if (c->password || c->disabled == 1)
+			cc_authstore_drop_user(cc_app_auth(cc_request_app(c->req)), c->name);
+		reply(c->req, 200, json_pack("{s:s}", "name", c->name));
+	}
 	free_change(c);
 }
 
@@ -248,16 +312,8 @@ static void start_change(struct cc_request *r, struct change *c)
 void cc_admin_api_user_create(struct cc_request *r)
 {
 	struct change *c = cc_xcalloc(1, sizeof *c);
-	const char *name = json_string_value(json_object_get(cc_request_body(r), "name"));
 
 	c->req = r;
-	if (!name || !valid_name(name)) {
-		cc_request_error(r, 400, "name must be 1 to 64 letters, digits or ._@- "
-					 "(starting with a letter or digit)");
-		free_change(c);
-		return;
-	}
-	cc_strlcpy(c->name, name, sizeof c->name);
 	if (read_user_fields(r, c, true)) {
 		free_change(c);
 		return;
@@ -272,17 +328,13 @@ void cc_admin_api_user_update(struct cc_request *r)
 
 	c->req = r;
 	if (!valid_name(name)) {
-		cc_request_error(r, 404, "no user named '%.64s'", name);
+		char cut[68];
+		cc_request_error(r, 404, "no user named '%s'", cc_utf8_copy(cut, sizeof cut, name));
 		free_change(c);
 		return;
 	}
 	cc_strlcpy(c->name, name, sizeof c->name);
 	if (read_user_fields(r, c, false)) {
-		free_change(c);
-		return;
-	}
-	if (!c->has_role && !c->password && c->disabled < 0) {
-		cc_request_error(r, 400, "nothing to change: give role, password or disabled");
 		free_change(c);
 		return;
 	}
@@ -307,22 +359,22 @@ static void token_created(struct cc_pgconn *pc, PGresult *res, const char *err, 
 		/* the only time the token itself is shown: the hub keeps its hash */
 		id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		snprintf(path, sizeof path, "/?token=%s", c->token);
-		cc_request_reply(c->req, 201, json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", id, "label",
-							c->label, "role", "display", "token",
-							c->token, "wall_path", path));
+		reply(c->req, 201, json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", id, "label", c->label,
+					     "role", "display", "token", c->token, "wall_path",
+					     path));
 	}
 	free_change(c);
 }
 
 void cc_admin_api_token_create(struct cc_request *r)
 {
-	const char *label = json_string_value(json_object_get(cc_request_body(r), "label"));
+	char err[200], hash[CC_SECRET_HASH_LEN + 1];
+	const char *label = cc_admin_token_label(cc_request_body(r), err, sizeof err);
 	struct change *c;
-	char hash[CC_SECRET_HASH_LEN + 1];
 	const char *params[3];
 
-	if (!label || !*label || strlen(label) > 100) {
-		cc_request_error(r, 400, "label is required: 1 to 100 characters naming the display");
+	if (!label) {
+		cc_request_error(r, 400, "%s", err);
 		return;
 	}
 	c = cc_xcalloc(1, sizeof *c);
@@ -349,7 +401,7 @@ static void token_revoked(struct cc_pgconn *pc, PGresult *res, const char *err, 
 	else if (atol(PQgetvalue(res, 0, 0)) == 0)
 		cc_request_error(c->req, 404, "no active device token %s", c->name);
 	else
-		cc_request_reply(c->req, 200, json_pack("{s:s,s:b}", "id", c->name, "revoked", 1));
+		reply(c->req, 200, json_pack("{s:s,s:b}", "id", c->name, "revoked", 1));
 	free_change(c);
 }
 
@@ -361,7 +413,8 @@ void cc_admin_api_token_revoke(struct cc_request *r)
 	size_t n = strspn(id, "0123456789");
 
 	if (!n || id[n] || n > 9) {
-		cc_request_error(r, 404, "no device token '%.20s'", id);
+		char cut[24];
+		cc_request_error(r, 404, "no device token '%s'", cc_utf8_copy(cut, sizeof cut, id));
 		return;
 	}
 	c = cc_xcalloc(1, sizeof *c);

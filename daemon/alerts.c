@@ -1,6 +1,7 @@
 #include "alerts.h"
 #include "log.h"
 #include "sender.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -66,7 +67,7 @@ static void observe_series(void *arg, const struct cc_board_view *v)
 {
 	struct obs_ctx *c = arg;
 	const struct cc_alert_rule *r = c->rule;
-	char summary[512];
+	char summary[512], *full;
 	bool bad;
 
 	if (!matches(r->partner, v->partner) || !matches(r->metric, v->key) ||
@@ -76,8 +77,11 @@ static void observe_series(void *arg, const struct cc_board_view *v)
 	if (v->status == CC_STALE || v->status == CC_ERROR)
 		return;
 	bad = v->status == CC_RED || (!r->red_only && v->status == CC_AMBER);
-	snprintf(summary, sizeof summary, "%s%s%s (%s): %g %s, %s", v->label, *v->site ? " at " : "",
-		 v->site, v->partner, v->value, v->unit, cc_status_name(v->status));
+	/* formatted whole, then cut between characters: jansson refuses half a character */
+	full = cc_xasprintf("%s%s%s (%s): %g %s, %s", v->label, *v->site ? " at " : "", v->site,
+			    v->partner, v->value, v->unit, cc_status_name(v->status));
+	cc_utf8_copy(summary, sizeof summary, full);
+	free(full);
 	json_array_append_new(c->obs, json_pack("{s:i,s:s,s:s,s:s,s:b,s:f,s:s}", "rule", r->id,
 						"partner", v->partner, "metric", v->key, "site",
 						v->site, "bad", bad, "value", v->value, "summary",
@@ -95,8 +99,9 @@ static json_t *observations(struct cc_alerts *a)
 		struct obs_ctx c = { a, r, obs };
 		if (r->by_level) {
 			char summary[400];
-			snprintf(summary, sizeof summary, "System escalation level OPEL %d: %s", level,
-				 why);
+			char *full = cc_xasprintf("System escalation level OPEL %d: %s", level, why);
+			cc_utf8_copy(summary, sizeof summary, full);
+			free(full);
 			json_array_append_new(obs, json_pack("{s:i,s:s,s:s,s:s,s:b,s:i,s:s}", "rule",
 							     r->id, "partner", "", "metric",
 							     "system.level", "site", "", "bad",
@@ -148,6 +153,8 @@ static void step(struct cc_alerts *a)
 	obs = observations(a);
 	text = json_dumps(obs, JSON_COMPACT);
 	json_decref(obs);
+	if (!text)
+		return;  /* out of memory: the next round tries again */
 	params[0] = text;
 	params[1] = a->base_url;
 	if (!cc_pgconn_query(a->pc, "SELECT commcell.alert_step($1::jsonb, $2)", 2, params,
@@ -293,9 +300,12 @@ static void start_one(struct cc_alerts *a, PGresult *res, int i)
 	json_decref(p);
 	if (rc) {
 		/* could not even start: record the failure so it is retried with backoff */
-		if (!*detail)
-			snprintf(detail, sizeof detail, "cannot start a %s delivery to %s", channel,
-				 target);
+		if (!*detail) {
+			char *full = cc_xasprintf("cannot start a %s delivery to %s", channel,
+						  target);
+			cc_utf8_copy(detail, sizeof detail, full);
+			free(full);
+		}
 		a->delivering++;
 		sent(d, false, detail);
 		return;

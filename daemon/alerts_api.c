@@ -3,6 +3,7 @@
 #include "app.h"
 #include "auth.h"
 #include "hubreply.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -39,9 +40,13 @@ static bool all_of(const char *s, const char *allowed_class)
 void cc_alerts_api_list(struct cc_request *r)
 {
 	struct cc_alerts *a = cc_app_alerts(cc_request_app(r));
+	json_t *o = json_pack("{s:O,s:o}", "alerts", cc_alerts_list(a), "delivery",
+			      cc_alerts_stats(a));
 
-	cc_request_reply(r, 200, json_pack("{s:O,s:o}", "alerts", cc_alerts_list(a), "delivery",
-					   cc_alerts_stats(a)));
+	if (o)
+		cc_request_reply(r, 200, o);
+	else
+		cc_request_error(r, 500, "could not encode the alerts");
 }
 
 static void acked(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
@@ -56,8 +61,12 @@ static void acked(struct cc_pgconn *pc, PGresult *res, const char *err, void *ar
 	}
 	result = PQgetisnull(res, 0, 0) ? "not firing or already acknowledged" : PQgetvalue(res, 0, 0);
 	if (!strcmp(result, "ok") || all_of(result, "digits")) {
+		json_t *o = json_pack("{s:s}", "result", "acknowledged");
 		cc_alerts_poke(cc_app_alerts(cc_request_app(r)));
-		cc_request_reply(r, 200, json_pack("{s:s}", "result", "acknowledged"));
+		if (o)
+			cc_request_reply(r, 200, o);
+		else
+			cc_request_error(r, 500, "acknowledged, but could not encode the answer");
 	} else if (!strcmp(result, "bad signature") || !strcmp(result, "expired")) {
 		cc_request_error(r, 403, "this acknowledgement link is %s", !strcmp(result, "expired")
 										  ? "out of date"
@@ -151,7 +160,7 @@ void cc_alerts_api_silences(struct cc_request *r)
 			 0, NULL, "silences");
 }
 
-static const char *opt_string(json_t *body, const char *key, bool *bad)
+static const char *opt_string(const json_t *body, const char *key, bool *bad)
 {
 	json_t *v = json_object_get(body, key);
 
@@ -164,55 +173,60 @@ static const char *opt_string(json_t *body, const char *key, bool *bad)
 	return json_string_value(v);
 }
 
+static int refuse(char *err, size_t errlen, const char *why)
+{
+	cc_utf8_copy(err, errlen, why);
+	return -1;
+}
+
+int cc_silence_parse(const json_t *body, struct cc_silence_add *out, char *err, size_t errlen)
+{
+	json_t *rule = json_object_get(body, "rule_id"), *minutes = json_object_get(body, "minutes");
+	bool bad = false;
+
+	memset(out, 0, sizeof *out);
+	if (!json_is_object(body))
+		return refuse(err, errlen, "send a JSON object: {\"partner\", \"metric\", \"site\", "
+					   "\"rule_id\", \"minutes\", \"reason\"}");
+	out->partner = opt_string(body, "partner", &bad);
+	out->metric = opt_string(body, "metric", &bad);
+	out->site = opt_string(body, "site", &bad);
+	out->reason = opt_string(body, "reason", &bad);
+	if (bad)
+		return refuse(err, errlen, "partner, metric, site and reason must be non-empty text "
+					   "(up to 200 characters) when given");
+	if (!out->reason)
+		return refuse(err, errlen, "a silence needs a reason (e.g. planned maintenance)");
+	if (!json_is_integer(minutes) || json_integer_value(minutes) < 1 ||
+	    json_integer_value(minutes) > 7 * 24 * 60)
+		return refuse(err, errlen, "minutes must be a whole number from 1 to 10080 (a week)");
+	out->minutes = (int)json_integer_value(minutes);
+	if (rule && !json_is_null(rule) && (!json_is_integer(rule) || json_integer_value(rule) < 1))
+		return refuse(err, errlen, "rule_id must be an alert rule's id");
+	if ((!rule || json_is_null(rule)) && !out->partner && !out->metric)
+		return refuse(err, errlen, "say what to silence: a rule_id, a partner or a metric");
+	out->rule_id = json_is_integer(rule) ? (long long)json_integer_value(rule) : 0;
+	return 0;
+}
+
 void cc_alerts_api_silence_add(struct cc_request *r)
 {
-	json_t *body = cc_request_body(r);
-	bool bad = false;
-	const char *partner, *metric, *site, *reason;
-	json_t *rule = json_object_get(body, "rule_id"), *minutes = json_object_get(body, "minutes");
-	char rule_s[32], minutes_s[32];
+	struct cc_silence_add s;
+	char rule_s[32], minutes_s[32], err[200];
 	const char *params[7];
 
-	if (!json_is_object(body)) {
-		cc_request_error(r, 400, "send a JSON object: {\"partner\", \"metric\", \"site\", "
-					 "\"rule_id\", \"minutes\", \"reason\"}");
+	if (cc_silence_parse(cc_request_body(r), &s, err, sizeof err)) {
+		cc_request_error(r, 400, "%s", err);
 		return;
 	}
-	partner = opt_string(body, "partner", &bad);
-	metric = opt_string(body, "metric", &bad);
-	site = opt_string(body, "site", &bad);
-	reason = opt_string(body, "reason", &bad);
-	if (bad) {
-		cc_request_error(r, 400, "partner, metric, site and reason must be non-empty text "
-					 "(up to 200 characters) when given");
-		return;
-	}
-	if (!reason) {
-		cc_request_error(r, 400, "a silence needs a reason (e.g. planned maintenance)");
-		return;
-	}
-	if (!json_is_integer(minutes) || json_integer_value(minutes) < 1 ||
-	    json_integer_value(minutes) > 7 * 24 * 60) {
-		cc_request_error(r, 400, "minutes must be a whole number from 1 to 10080 (a week)");
-		return;
-	}
-	if (rule && !json_is_null(rule) && (!json_is_integer(rule) || json_integer_value(rule) < 1)) {
-		cc_request_error(r, 400, "rule_id must be an alert rule's id");
-		return;
-	}
-	if ((!rule || json_is_null(rule)) && !partner && !metric) {
-		cc_request_error(r, 400, "say what to silence: a rule_id, a partner or a metric");
-		return;
-	}
-	snprintf(rule_s, sizeof rule_s, "%lld", rule && json_is_integer(rule)
-						       ? (long long)json_integer_value(rule) : 0LL);
-	snprintf(minutes_s, sizeof minutes_s, "%lld", (long long)json_integer_value(minutes));
-	params[0] = rule && json_is_integer(rule) ? rule_s : NULL;
-	params[1] = partner;
-	params[2] = metric;
-	params[3] = site;
+	snprintf(rule_s, sizeof rule_s, "%lld", s.rule_id);
+	snprintf(minutes_s, sizeof minutes_s, "%d", s.minutes);
+	params[0] = s.rule_id ? rule_s : NULL;
+	params[1] = s.partner;
+	params[2] = s.metric;
+	params[3] = s.site;
 	params[4] = minutes_s;
-	params[5] = reason;
+	params[5] = s.reason;
 	params[6] = cc_request_user(r);
 	/* the silence and its audit row in one statement, so one is never without the other */
 	cc_hubreply_json(r, cc_app_hub_conn(cc_request_app(r)),

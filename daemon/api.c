@@ -1,17 +1,20 @@
 #include "api.h"
 #include "app.h"
+#include "timeparse.h"
+#include "utf8.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_POINTS 10000
 #define DEFAULT_RANGE_MS (24 * 3600 * 1000LL)
+/* History is kept for days to months; a range of decades is a mistake, not a question. */
+#define MAX_RANGE_YEARS 20
+#define MAX_RANGE_MS (MAX_RANGE_YEARS * 366 * 24 * 3600 * 1000LL)
 
 struct call {
 	struct cc_request *req;
@@ -22,66 +25,13 @@ struct call {
 
 static json_t *error_body(const char *msg)
 {
-	return json_pack("{s:s}", "error", msg);
-}
+	json_t *o = json_object();
+	char *clean = cc_xmalloc(strlen(msg) + 1);
 
-int cc_api_parse_time(const char *s, int64_t *epoch_ms)
-{
-	struct tm tm;
-	const char *p;
-	char *end;
-	int64_t ms = 0, offset_s = 0;
-	time_t secs;
-
-	if (!s || !*s)
-		return -1;
-	if (isdigit((unsigned char)s[0]) && !strchr(s, '-')) {
-		long long v;
-		errno = 0;
-		v = strtoll(s, &end, 10);
-		if (errno || *end || v < 0)
-			return -1;
-		*epoch_ms = v;
-		return 0;
-	}
-	memset(&tm, 0, sizeof tm);
-	p = strptime(s, "%Y-%m-%dT%H:%M", &tm);
-	if (!p)
-		return -1;
-	if (*p == ':') {
-		p = strptime(p, ":%S", &tm);
-		if (!p)
-			return -1;
-		if (*p == '.') {
-			int digits = 0;
-			p++;
-			while (isdigit((unsigned char)*p)) {
-				if (digits < 3) {
-					ms = ms * 10 + (*p - '0');
-					digits++;
-				}
-				p++;
-			}
-			while (digits++ < 3)
-				ms *= 10;
-		}
-	}
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-			return -1;
-		offset_s = (hh * 3600 + mm * 60) * (*p == '+' ? 1 : -1);
-		p += 6;
-	} else {
-		return -1;  /* a time without a zone is ambiguous across a clock change */
-	}
-	if (*p)
-		return -1;
-	secs = timegm(&tm);
-	*epoch_ms = ((int64_t)secs - offset_s) * 1000 + ms;
-	return 0;
+	/* messages quote the caller's text: never let a byte of it make the answer NULL */
+	json_object_set_new(o, "error", json_string(cc_utf8_copy(clean, strlen(msg) + 1, msg)));
+	free(clean);
+	return o;
 }
 
 static void free_call(struct call *c)
@@ -162,9 +112,10 @@ struct args {
 static unsigned history(const struct args *a, const struct cc_catalog *cat,
 			struct cc_pgconn *hub, struct call *c, json_t **body)
 {
-	char p_from[32], p_to[32], p_step[32], msg[256];
+	char p_from[32], p_to[32], p_step[32], msg[256], why[160];
 	const char *params[6];
 	const char *partner = a->partner;
+	int64_t range_ms, points;
 
 	if (!a->metric) {
 		*body = error_body("metric= is required");
@@ -189,36 +140,51 @@ static unsigned history(const struct args *a, const struct cc_catalog *cat,
 		return 404;
 	}
 	c->to_ms = cc_now_ms();
-	if (a->to && cc_api_parse_time(a->to, &c->to_ms)) {
-		*body = error_body("to= must be an ISO 8601 time with a zone (2026-11-26T20:00:00Z) "
-				   "or epoch milliseconds");
+	if (a->to && !cc_timeparse(a->to, &c->to_ms, why, sizeof why)) {
+		snprintf(msg, sizeof msg, "to= must be an ISO 8601 time with a zone "
+			 "(2026-11-26T20:00:00Z) or epoch milliseconds: %s", why);
+		*body = error_body(msg);
 		return 400;
 	}
-	c->from_ms = c->to_ms - DEFAULT_RANGE_MS;
-	if (a->from && cc_api_parse_time(a->from, &c->from_ms)) {
-		*body = error_body("from= must be an ISO 8601 time with a zone (2026-11-26T20:00:00Z) "
-				   "or epoch milliseconds");
+	/* both ends lie within the years 1 to 9999 (cc_timeparse), so no difference of them can
+	 * overflow; the checks below are belt and braces for that promise */
+	if (__builtin_sub_overflow(c->to_ms, DEFAULT_RANGE_MS, &c->from_ms))
+		c->from_ms = CC_TIME_MIN_MS;
+	if (a->from && !cc_timeparse(a->from, &c->from_ms, why, sizeof why)) {
+		snprintf(msg, sizeof msg, "from= must be an ISO 8601 time with a zone "
+			 "(2026-11-26T20:00:00Z) or epoch milliseconds: %s", why);
+		*body = error_body(msg);
 		return 400;
 	}
 	if (c->from_ms >= c->to_ms) {
 		*body = error_body("from= must be before to=");
 		return 400;
 	}
+	if (__builtin_sub_overflow(c->to_ms, c->from_ms, &range_ms) || range_ms > MAX_RANGE_MS) {
+		snprintf(msg, sizeof msg, "the range from= to to= may span at most %d years",
+			 MAX_RANGE_YEARS);
+		*body = error_body(msg);
+		return 400;
+	}
 	if (a->step) {
 		char *end;
 		errno = 0;
 		c->step_s = strtoll(a->step, &end, 10);
-		if (errno || *end || c->step_s < 1) {
-			*body = error_body("step= must be a whole number of seconds, at least 1");
+		if (errno || end == a->step || *end || c->step_s < 1 ||
+		    c->step_s > MAX_RANGE_MS / 1000) {
+			snprintf(msg, sizeof msg, "step= must be a whole number of seconds, from 1 "
+				 "to %lld", MAX_RANGE_MS / 1000);
+			*body = error_body(msg);
 			return 400;
 		}
 	} else {
 		/* about 500 points across the range, never finer than a minute */
-		c->step_s = (c->to_ms - c->from_ms) / 1000 / 500;
+		c->step_s = range_ms / 1000 / 500;
 		if (c->step_s < 60)
 			c->step_s = 60;
 	}
-	if ((c->to_ms - c->from_ms) / 1000 / c->step_s > MAX_POINTS) {
+	points = range_ms / 1000 / c->step_s;
+	if (points > MAX_POINTS) {
 		snprintf(msg, sizeof msg, "that range and step give more than %d points: use a larger "
 			 "step= or a shorter range", MAX_POINTS);
 		*body = error_body(msg);

@@ -17,7 +17,4 @@ void cc_api_history(struct cc_request *r);
 /* GET /api/quarantine?partner=&limit= */
 void cc_api_quarantine(struct cc_request *r);
 
-/* "2026-11-26T20:01:02Z", with optional fraction and +HH:MM offset, or epoch milliseconds. */
-int cc_api_parse_time(const char *s, int64_t *epoch_ms);
-
 #endif

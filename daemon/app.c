@@ -9,10 +9,11 @@
 #include "log.h"
 #include "partner.h"
 #include "recorder.h"
+#include "rowcheck.h"
 #include "signals.h"
+#include "utf8.h"
 #include "util.h"
 
-#include <math.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,21 +28,17 @@
 #define RECORDER_MAX_ROWS 500000
 /* How long a graceful stop waits for pending history to reach the hub. */
 #define DRAIN_MS 3000
-/* Rows dated further ahead than this are a partner's clock or data error, not a value. */
-#define FUTURE_TOLERANCE_MS (5 * 60 * 1000)
-
-enum reject { REJ_NULL, REJ_NONFINITE, REJ_UNKNOWN, REJ_FUTURE, REJ_DUPLICATE, REJ_COUNT };
+enum reject {
+	REJ_NULL, REJ_NONFINITE, REJ_UNKNOWN, REJ_FUTURE, REJ_DUPLICATE, REJ_TIME, REJ_TEXT,
+	REJ_COUNT
+};
 static const char *const reject_names[REJ_COUNT] = {
 	"null_value", "non_finite_value", "unknown_metric", "future_observed_at", "duplicate",
+	"bad_observed_at", "bad_text",
 };
-/* The same reasons in words, for the quarantine table and the board. */
-static const char *const reject_words[REJ_COUNT] = {
-	"value is NULL or not a number",
-	"value is not finite (NaN or infinity)",
-	"no such metric is defined for this partner",
-	"observed_at is more than 5 minutes in the future",
-	"a value with the same observed_at was already received",
-};
+/* The board's own reasons in words, for the quarantine table and the board. */
+#define UNKNOWN_WORDS "no such metric is defined for this partner"
+#define DUPLICATE_WORDS "a value with the same observed_at was already received"
 
 struct cc_app {
 	const struct cc_config *cfg;
@@ -85,10 +82,12 @@ static void announce_level(struct cc_app *app, int64_t now)
 	json_object_set_new(o, "type", json_string("level"));
 	json_object_set_new(o, "changed_at", json_string(iso));
 	text = json_dumps(o, JSON_COMPACT);
-	m = cc_msg_create(text, strlen(text));
-	cc_bus_broadcast(app->bus, m);
-	cc_msg_unref(m);
-	free(text);
+	if (text) {
+		m = cc_msg_create(text, strlen(text));
+		cc_bus_broadcast(app->bus, m);
+		cc_msg_unref(m);
+		free(text);
+	}
 	cc_recorder_level(app->recorder, level, json_string_value(json_object_get(o, "label")),
 			  reason, now);
 	json_decref(o);
@@ -111,16 +110,32 @@ static void publish(struct cc_app *app)
 /* A bad row never becomes a value on the board: it goes to quarantine with the reason, is
  * counted, and the last good value stays, marked with why. */
 static void reject_row(struct cc_app *app, struct cc_partner *p, const struct cc_feed_def *feed,
-		       const struct cc_row *row, enum reject why)
+		       const struct cc_row *row, enum reject kind, const char *why)
 {
-	app->rejected[why]++;
+	app->rejected[kind]++;
 	cc_warn("partner %s: rejected row%s%lld (metric '%s', site '%s'): %s", cc_partner_name(p),
-		row->id ? " id " : "", (long long)row->id, row->metric, row->site,
-		reject_words[why]);
+		row->id ? " id " : "", (long long)row->id, row->metric ? row->metric : "",
+		row->site ? row->site : "", why);
+	/* the recorder makes the text storable; a row without a usable time is kept without it */
 	cc_recorder_quarantine(app->recorder, cc_partner_name(p), feed->id, row->id, row->metric,
-			       row->site, row->value_text, row->observed_ms, reject_words[why]);
-	cc_board_mark_rejected(app->board, cc_partner_name(p), row->metric, row->site,
-			       reject_words[why], cc_now_ms());
+			       row->site, row->value_text, row->observed_null ? 0 : row->observed_ms,
+			       why);
+	if (kind != REJ_TEXT)
+		cc_board_mark_rejected(app->board, cc_partner_name(p), row->metric, row->site, why,
+				       cc_now_ms());
+}
+
+static enum reject reject_kind(enum cc_row_fault f)
+{
+	switch (f) {
+	case CC_ROW_NULL_VALUE: return REJ_NULL;
+	case CC_ROW_NONFINITE: return REJ_NONFINITE;
+	case CC_ROW_FUTURE: return REJ_FUTURE;
+	case CC_ROW_BAD_TIME: return REJ_TIME;
+	case CC_ROW_OK:
+	case CC_ROW_BAD_TEXT: break;
+	}
+	return REJ_TEXT;
 }
 
 static void on_row(struct cc_partner *p, const struct cc_feed_def *feed, const struct cc_row *row,
@@ -128,20 +143,18 @@ static void on_row(struct cc_partner *p, const struct cc_feed_def *feed, const s
 {
 	struct cc_app *app = user;
 	int64_t now = cc_now_ms();
+	enum cc_row_fault fault;
+	char why[256];
 	bool record;
 
-	if (row->value_null)
-		return reject_row(app, p, feed, row, REJ_NULL);
-	if (!isfinite(row->value))
-		return reject_row(app, p, feed, row, REJ_NONFINITE);
-	if (row->observed_ms > now + FUTURE_TOLERANCE_MS)
-		return reject_row(app, p, feed, row, REJ_FUTURE);
+	if ((fault = cc_rowcheck_fault(row, now, why, sizeof why)) != CC_ROW_OK)
+		return reject_row(app, p, feed, row, reject_kind(fault), why);
 	switch (cc_board_observe(app->board, cc_partner_name(p), row->metric, row->site, row->value,
 				 row->observed_ms, row->replay, now, &record)) {
 	case CC_OBS_UNKNOWN_METRIC:
-		return reject_row(app, p, feed, row, REJ_UNKNOWN);
+		return reject_row(app, p, feed, row, REJ_UNKNOWN, UNKNOWN_WORDS);
 	case CC_OBS_DUPLICATE:
-		return reject_row(app, p, feed, row, REJ_DUPLICATE);
+		return reject_row(app, p, feed, row, REJ_DUPLICATE, DUPLICATE_WORDS);
 	case CC_OBS_OK:
 	case CC_OBS_OLDER:
 		break;
@@ -171,9 +184,16 @@ static void on_partner_change(struct cc_partner *p, void *user)
 							      cc_feed_error(f))
 					       : NULL;
 		cc_board_feed_error(app->board, cc_partner_name(p), metric, error, now);
-		if (error)
-			json_array_append_new(feed_errors,
-					      json_pack("{s:s?,s:s}", "metric", metric, "error", error));
+		if (error) {
+			/* a partner's error text may carry any bytes; followers need valid JSON */
+			json_t *fe = json_object();
+			char *clean = cc_xmalloc(strlen(error) + 1);
+			json_object_set_new(fe, "metric", metric ? json_string(metric) : json_null());
+			json_object_set_new(fe, "error",
+					    json_string(cc_utf8_copy(clean, strlen(error) + 1, error)));
+			json_array_append_new(feed_errors, fe);
+			free(clean);
+		}
 		free(error);
 	}
 	cc_replica_partner(app->replica, cc_partner_name(p), cc_partner_state(p),
@@ -355,14 +375,17 @@ static void alerts_changed(void *arg, json_t *alerts)
 {
 	struct cc_app *app = arg;
 	json_t *o = json_pack("{s:s,s:O}", "type", "alerts", "alerts", alerts);
-	char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	struct cc_msg *m = cc_msg_create(text, strlen(text));
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+	struct cc_msg *m;
 
+	json_decref(o);
 	cc_board_set_alerts(app->board, json_incref(alerts));
+	if (!text)
+		return;  /* out of memory: the next snapshot carries the list */
+	m = cc_msg_create(text, strlen(text));
 	cc_bus_broadcast(app->bus, m);
 	cc_msg_unref(m);
 	free(text);
-	json_decref(o);
 }
 
 static void on_signal(int signo, void *user)
@@ -381,12 +404,18 @@ struct cc_app *cc_app_create(const struct cc_config *cfg, char *err, size_t errl
 	struct cc_app *app = cc_xcalloc(1, sizeof *app);
 
 	app->cfg = cfg;
-	cc_httpd_mounts(app->mounts, cfg->web_root);
 	memset(&info, 0, sizeof info);
+	{
+		/* the vhost owns it once the context exists */
+		struct cc_httpd *httpd = cc_httpd_create(cfg, err, errlen);
+		if (!httpd) {
+			free(app);
+			return NULL;
+		}
+		cc_httpd_setup(httpd, &info);
+	}
 	info.port = cfg->listen_port;
 	info.iface = cfg->listen_address;
-	info.pprotocols = (const struct lws_protocols **)cc_httpd_protocols;
-	info.mounts = app->mounts;
 	info.user = app;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	info.vhost_name = "commcell";
@@ -584,6 +613,11 @@ char *cc_app_prometheus(struct cc_app *app)
 		(unsigned long long)cc_recorder_dropped(app->recorder));
 	fprintf(f, "# TYPE commcell_history_rows_pending gauge\ncommcell_history_rows_pending %zu\n",
 		cc_recorder_pending(app->recorder));
+	fprintf(f, "# HELP commcell_history_rows_refused_total Rows the hub refused as bad data, "
+		   "found by splitting their batch; history rows among them were quarantined.\n"
+		   "# TYPE commcell_history_rows_refused_total counter\n"
+		   "commcell_history_rows_refused_total %llu\n",
+		(unsigned long long)cc_recorder_refused(app->recorder));
 	{
 		unsigned long long jobs, ms;
 		cc_pwhash_stats(cc_authstore_hasher(app->auth), &jobs, &ms);

@@ -1,5 +1,7 @@
 #include "auth.h"
+#include "access.h"
 #include "app.h"
+#include "httpd.h"
 #include "log.h"
 #include "secret.h"
 #include "util.h"
@@ -56,29 +58,18 @@ void cc_auth_identify(struct cc_request *r)
 		cc_request_set_identity(r, "", CC_ROLE_NONE);
 }
 
-bool cc_auth_same_origin(const char *origin, const char *host)
-{
-	const char *p;
-
-	if (!origin || !host)
-		return false;
-	p = strstr(origin, "://");
-	if (!p)
-		return false;
-	p += 3;
-	return !strcmp(p, host);
-}
-
 bool cc_auth_origin_allowed(struct cc_request *r)
 {
 	const char *origin = cc_request_header(r, "origin");
-	const char *host = cc_request_header(r, "host");
 
-	/* Browsers send Origin on every cross-site POST: one from another site is a forgery. */
-	if (origin && !cc_auth_same_origin(origin, host)) {
-		cc_warn("http: refused %s %s from origin %s (host %s)", cc_request_method(r),
-			cc_request_path(r), origin, host ? host : "?");
-		cc_request_error(r, 403, "cross-origin requests may not change anything");
+	/* Browsers send Origin on every cross-site POST: one from another site is a forgery. The
+	 * Host header proves nothing (a rebound DNS name carries the attacker's own): only the
+	 * origins the bootstrap file names count. */
+	if (origin && !cc_access_origin_ok(cc_request_access(r), origin)) {
+		cc_warn("http: refused %s %s from origin %s", cc_request_method(r),
+			cc_request_path(r), origin);
+		cc_request_error(r, 403, "cross-origin requests may not change anything (an origin "
+					 "of this server's own pages: public_url or allowed_origins)");
 		return false;
 	}
 	return true;
@@ -120,15 +111,15 @@ bool cc_auth_ws_identify(struct lws *wsi, struct cc_identity *out)
 {
 	struct cc_app *app = lws_context_user(lws_get_context(wsi));
 	struct cc_authstore *s = cc_app_auth(app);
-	char origin[256], host[256], cookie[4096], authz[256];
+	const struct cc_access *access = cc_httpd_access(wsi);
+	char origin[256], cookie[4096], authz[256];
 	const char *o = header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin);
 
 	/* Non-browser clients send no Origin; a browser page from another site must not read
 	 * the board through its visitor's network position or cookies. */
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0 &&
-	    (!o || !cc_auth_same_origin(o, header(wsi, WSI_TOKEN_HOST, host, sizeof host)))) {
-		cc_warn("ws: refused upgrade from origin %s (host %s)", o ? o : "?",
-			header(wsi, WSI_TOKEN_HOST, host, sizeof host) ? host : "?");
+	    (!o || !access || !cc_access_origin_ok(access, o))) {
+		cc_warn("ws: refused upgrade from origin %s", o ? o : "(too long)");
 		return false;
 	}
 	if (identify(s, header(wsi, WSI_TOKEN_HTTP_COOKIE, cookie, sizeof cookie),

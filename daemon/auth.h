@@ -28,14 +28,12 @@ bool cc_auth_lookup(struct cc_request *r, struct cc_identity *out);
  * credential is a cookie): true, or it replies 403 and returns false. */
 bool cc_auth_change_allowed(struct cc_request *r);
 
-/* Same origin only (for sign-in and sign-out, which have no CSRF token to show yet). */
+/* No Origin (not a browser) or one of this server's own (cc_access_origin_ok): for sign-in
+ * and sign-out, which have no CSRF token to show yet. Otherwise it replies 403: false. */
 bool cc_auth_origin_allowed(struct cc_request *r);
 
 /* The WebSocket upgrade may go ahead: an Origin of this server (or none, from a non-browser)
  * and a credential. On true *out is who it is, to check again later. */
 bool cc_auth_ws_identify(struct lws *wsi, struct cc_identity *out);
-
-/* "http://host:port" -> does its host:port equal host? */
-bool cc_auth_same_origin(const char *origin, const char *host);
 
 #endif

@@ -381,7 +381,7 @@ void cc_authstore_add(struct cc_authstore *s, const struct cc_identity *id)
 	table_sort(&s->sessions);
 }
 
-void cc_authstore_drop(struct cc_authstore *s, const char *session_hash)
+static void forget(struct cc_authstore *s, const char *session_hash)
 {
 	table_remove(&s->sessions, session_hash);
 	for (size_t i = 0; i < s->pending.n; i++)   /* unsorted, and a handful at most */
@@ -391,6 +391,30 @@ void cc_authstore_drop(struct cc_authstore *s, const char *session_hash)
 		struct entry *d = table_add(&s->dropped);
 		cc_strlcpy(d->key, session_hash, sizeof d->key);
 		d->added_at_load = s->loads_started;
+	}
+}
+
+void cc_authstore_drop(struct cc_authstore *s, const char *session_hash)
+{
+	forget(s, session_hash);
+	s->generation++;
+}
+
+void cc_authstore_drop_user(struct cc_authstore *s, const char *user)
+{
+	size_t i = 0;
+
+	/* forget() removes from the sorted table in place: step only past entries kept */
+	while (i < s->sessions.n) {
+		const struct entry *e = &s->sessions.v[i];
+		char key[sizeof e->key];
+
+		if (e->id.device || strcmp(e->id.user, user)) {
+			i++;
+			continue;
+		}
+		cc_strlcpy(key, e->key, sizeof key);
+		forget(s, key);
 	}
 	s->generation++;
 }

@@ -60,6 +60,9 @@ bool cc_authstore_still_valid(struct cc_authstore *s, const struct cc_identity *
 void cc_authstore_add(struct cc_authstore *s, const struct cc_identity *id);
 /* A session this instance just ended. */
 void cc_authstore_drop(struct cc_authstore *s, const char *session_hash);
+/* Every session of this user, which the hub has just ended (password changed, user disabled):
+ * gone here at once, before the NOTIFY's reload, and open WebSockets see the generation move. */
+void cc_authstore_drop_user(struct cc_authstore *s, const char *user);
 
 struct cc_pgconn *cc_authstore_conn(struct cc_authstore *s);
 struct cc_pwhash *cc_authstore_hasher(struct cc_authstore *s);

@@ -1,8 +1,10 @@
 #include "board.h"
 #include "status.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +64,21 @@ struct cc_board {
 	uint64_t snapshot_seq;
 	bool snapshot_valid;
 };
+
+/* Text from the hub or a partner as a JSON string: jansson refuses invalid UTF-8, and a missing
+ * member would be worse than a '?' in place of a bad byte. */
+static json_t *text(const char *s)
+{
+	json_t *j = json_string(s);
+	char *clean;
+
+	if (j || !s)
+		return j;
+	clean = cc_xmalloc(strlen(s) + 1);
+	j = json_string(cc_utf8_copy(clean, strlen(s) + 1, s));
+	free(clean);
+	return j;
+}
 
 struct cc_board *cc_board_create(void)
 {
@@ -124,10 +141,15 @@ static enum cc_status judge_thresholds(struct cc_board *b, struct entry *e, int6
 static void rejudge(struct cc_board *b, struct entry *e, int64_t now_ms)
 {
 	struct partner_state *p = find_partner(b, e->partner);
-	char reason[sizeof e->reason];
+	char reason[sizeof e->reason], cut[sizeof e->reason];
 	const char *error = p && p->error ? p->error : e->feed_error;
-	enum cc_status s = cc_status_eval(e->def, e->has_value, e->value, e->observed_ms, now_ms,
-					  error, reason, sizeof reason), old = e->status;
+	enum cc_status s, old = e->status;
+
+	/* cut here, between characters, so the status text never cuts one in half */
+	if (error)
+		error = cc_utf8_copy(cut, sizeof cut, error);
+	s = cc_status_eval(e->def, e->has_value, e->value, e->observed_ms, now_ms, error, reason,
+			   sizeof reason);
 
 	cc_limits_for(b->cat, e->def, e->site, &e->limits);
 	if (s == CC_STALE || s == CC_ERROR)
@@ -190,6 +212,8 @@ static void compute_level(struct cc_board *b)
 {
 	int level = 1;
 	char reason[sizeof b->level_reason] = "no escalation rule matches";
+	/* room for " (%d now)" after the description, which is cut to fit between characters */
+	char description[sizeof reason - 24];
 
 	for (size_t i = 0; b->cat && i < b->cat->n_level_rules; i++) {
 		const struct cc_level_rule *r = &b->cat->level_rules[i];
@@ -204,7 +228,8 @@ static void compute_level(struct cc_board *b)
 		}
 		if (n >= r->count) {
 			level = r->level;
-			snprintf(reason, sizeof reason, "%s (%d now)", r->description, n);
+			snprintf(reason, sizeof reason, "%s (%d now)",
+				 cc_utf8_copy(description, sizeof description, r->description), n);
 		}
 	}
 	if (level != b->level || strcmp(reason, b->level_reason)) {
@@ -233,9 +258,13 @@ json_t *cc_board_level_json(const struct cc_board *b)
 {
 	char label[16];
 
+	json_t *o = json_object();
+
 	snprintf(label, sizeof label, "OPEL %d", b->level);
-	return json_pack("{s:i,s:s,s:s}", "level", b->level, "label", label, "reason",
-			 b->level_reason);
+	json_object_set_new(o, "level", json_integer(b->level));
+	json_object_set_new(o, "label", json_string(label));
+	json_object_set_new(o, "reason", text(b->level_reason));
+	return o;
 }
 
 static struct entry *add_entry(struct cc_board *b, const struct cc_metric_def *def,
@@ -446,16 +475,18 @@ void cc_board_partner_state(struct cc_board *b, const char *partner, const char 
 			    const char *reason, const char *error, int64_t now_ms)
 {
 	struct partner_state *p = find_partner(b, partner);
+	char st[sizeof p->state], why[sizeof p->reason];
 	bool error_changed;
 
 	if (!p)
 		return;
-	if (!reason)
-		reason = "";
+	/* compared as kept: cut between characters to fit */
+	cc_utf8_copy(st, sizeof st, state);
+	cc_utf8_copy(why, sizeof why, reason ? reason : "");
 	error_changed = (p->error == NULL) != (error == NULL) || (error && strcmp(error, p->error));
-	if (strcmp(p->state, state) || strcmp(p->reason, reason) || error_changed) {
-		cc_strlcpy(p->state, state, sizeof p->state);
-		cc_strlcpy(p->reason, reason, sizeof p->reason);
+	if (strcmp(p->state, st) || strcmp(p->reason, why) || error_changed) {
+		memcpy(p->state, st, sizeof st);
+		memcpy(p->reason, why, sizeof why);
 		p->dirty = true;
 		b->dirty = true;
 	}
@@ -489,12 +520,12 @@ static json_t *entry_json(const struct entry *e)
 	const struct cc_metric_def *d = e->def;
 	json_t *o = json_object();
 
-	json_object_set_new(o, "key", json_string(e->key));
-	json_object_set_new(o, "site", json_string(e->site));
-	json_object_set_new(o, "partner", json_string(e->partner));
-	json_object_set_new(o, "stage", json_string(d->stage));
-	json_object_set_new(o, "label", json_string(d->label));
-	json_object_set_new(o, "unit", json_string(d->unit));
+	json_object_set_new(o, "key", text(e->key));
+	json_object_set_new(o, "site", text(e->site));
+	json_object_set_new(o, "partner", text(e->partner));
+	json_object_set_new(o, "stage", text(d->stage));
+	json_object_set_new(o, "label", text(d->label));
+	json_object_set_new(o, "unit", text(d->unit));
 	json_object_set_new(o, "decimals", json_integer(d->decimals));
 	json_object_set_new(o, "higher_is_better", json_boolean(d->higher_is_better));
 	json_object_set_new(o, "amber", e->limits.has_amber ? json_real(e->limits.amber) : json_null());
@@ -517,10 +548,10 @@ static json_t *entry_json(const struct entry *e)
 	json_object_set_new(o, "observed_at", json_time_or_null(e->has_value, e->observed_ms));
 	json_object_set_new(o, "status", json_string(cc_status_name(e->status)));
 	if (e->status == CC_STALE || e->status == CC_ERROR)
-		json_object_set_new(o, "reason", json_string(e->reason));
+		json_object_set_new(o, "reason", text(e->reason));
 	if (e->rejected) {
 		json_t *r = json_object();
-		json_object_set_new(r, "reason", json_string(e->rejected));
+		json_object_set_new(r, "reason", text(e->rejected));
 		json_object_set_new(r, "at", json_time_or_null(true, e->rejected_ms));
 		json_object_set_new(o, "rejected", r);
 	}
@@ -531,10 +562,10 @@ static json_t *partner_json(const struct partner_state *p)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "name", json_string(p->name));
-	json_object_set_new(o, "label", json_string(p->label));
-	json_object_set_new(o, "state", json_string(p->state));
-	json_object_set_new(o, "reason", *p->reason ? json_string(p->reason) : json_null());
+	json_object_set_new(o, "name", text(p->name));
+	json_object_set_new(o, "label", text(p->label));
+	json_object_set_new(o, "state", text(p->state));
+	json_object_set_new(o, "reason", *p->reason ? text(p->reason) : json_null());
 	return o;
 }
 
@@ -544,8 +575,8 @@ static json_t *stages_json(const struct cc_catalog *cat)
 
 	for (size_t i = 0; cat && i < cat->n_stages; i++) {
 		json_t *o = json_object();
-		json_object_set_new(o, "key", json_string(cat->stages[i].key));
-		json_object_set_new(o, "label", json_string(cat->stages[i].label));
+		json_object_set_new(o, "key", text(cat->stages[i].key));
+		json_object_set_new(o, "label", text(cat->stages[i].label));
 		json_object_set_new(o, "position", json_integer(cat->stages[i].position));
 		json_array_append_new(a, o);
 	}
@@ -567,11 +598,14 @@ static json_t *message(const char *type, uint64_t seq, int64_t now_ms)
 static struct cc_msg *encode(json_t *o)
 {
 	/* JSON_REAL_PRECISION 15 keeps every value exactly as a person would read it */
-	char *text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	struct cc_msg *m = cc_msg_create(text, strlen(text));
+	char *out = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	struct cc_msg *m;
 
-	free(text);
 	json_decref(o);
+	if (!out)
+		return cc_msg_create("{}", 2);  /* out of memory: clients ignore a message with no type */
+	m = cc_msg_create(out, strlen(out));
+	free(out);
 	return m;
 }
 
@@ -611,9 +645,11 @@ struct cc_msg *cc_board_flush(struct cc_board *b, int64_t now_ms)
 		json_t *removed = json_array();
 		for (size_t i = 0; i < b->n_removed; i++) {
 			struct removed *r = &b->removed[i];
-			json_array_append_new(removed, json_pack("{s:s,s:s,s:s}", "key", r->key,
-								 "site", r->site, "partner",
-								 r->partner));
+			json_t *gone = json_object();
+			json_object_set_new(gone, "key", text(r->key));
+			json_object_set_new(gone, "site", text(r->site));
+			json_object_set_new(gone, "partner", text(r->partner));
+			json_array_append_new(removed, gone);
 			free(r->partner);
 			free(r->key);
 			free(r->site);

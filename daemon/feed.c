@@ -79,6 +79,11 @@ static char *quote_relation(const char *relation)
 	return out;
 }
 
+/* observed_at as epoch milliseconds; NULL for 'infinity', whose conversion would fail the
+ * whole query (and with it every later row of the feed) instead of just this row. */
+#define EPOCH_MS_SQL(col) \
+	"CASE WHEN isfinite(" col ") THEN (extract(epoch FROM " col ") * 1000)::bigint END"
+
 static void build_sql(struct cc_feed *f)
 {
 	char *rel = quote_relation(f->def.relation);
@@ -95,17 +100,15 @@ static void build_sql(struct cc_feed *f)
 		" SELECT n.metric, n.site FROM k CROSS JOIN LATERAL"
 		" (SELECT metric, site FROM %s WHERE (metric, site) > (k.metric, k.site)"
 		"  ORDER BY metric, site LIMIT 1) n)"
-		" SELECT o.id, o.metric, o.site, o.value::text,"
-		" (extract(epoch FROM o.observed_at) * 1000)::bigint, (SELECT max(id) FROM %s)"
+		" SELECT o.id, o.metric, o.site, o.value::text, %s, (SELECT max(id) FROM %s)"
 		" FROM k CROSS JOIN LATERAL"
 		" (SELECT id, metric, site, value, observed_at FROM %s"
 		"  WHERE metric = k.metric AND site = k.site ORDER BY id DESC LIMIT 1) o",
-		rel, rel, rel, rel);
+		rel, rel, EPOCH_MS_SQL("o.observed_at"), rel, rel);
 	f->sql_poll = cc_xasprintf(
-		"SELECT id, metric, site, value::text, "
-		"(extract(epoch FROM observed_at) * 1000)::bigint, NULL FROM %s "
+		"SELECT id, metric, site, value::text, %s, NULL FROM %s "
 		"WHERE id > $1 ORDER BY id LIMIT $2::int",
-		rel);
+		EPOCH_MS_SQL("observed_at"), rel);
 	f->sql_listen = cc_xasprintf("LISTEN %s", chan);
 	f->sql_max = cc_xasprintf("SELECT coalesce(max(id), 0) FROM %s", rel);
 	free(rel);
@@ -190,9 +193,11 @@ static bool observation_rows(struct cc_feed *f, PGresult *res)
 		struct cc_row row;
 
 		memset(&row, 0, sizeof row);
-		if (!cc_parse_int64(PQgetvalue(res, i, 0), &row.id) ||
-		    !cc_parse_int64(PQgetvalue(res, i, 4), &row.observed_ms))
+		if (!cc_parse_int64(PQgetvalue(res, i, 0), &row.id))
 			continue;
+		/* a row with no usable time still goes on, to be quarantined with the reason */
+		row.observed_null = PQgetisnull(res, i, 4) ||
+				    !cc_parse_int64(PQgetvalue(res, i, 4), &row.observed_ms);
 		if (!replay) {
 			if (cc_watermark_done(f->wm, row.id))
 				continue;  /* read before a lower id that committed late */

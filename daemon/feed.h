@@ -38,6 +38,7 @@ struct cc_row {
 	bool value_null;
 	double value;              /* may be non-finite: the receiver judges */
 	int64_t observed_ms;
+	bool observed_null;        /* observed_at NULL or infinite: observed_ms means nothing */
 	bool replay;               /* re-read by a first load: may equal what is shown already */
 };
 

@@ -1,55 +1,61 @@
 #include "httpd.h"
+#include "access.h"
 #include "app.h"
 #include "auth.h"
+#include "connlimit.h"
 #include "log.h"
 #include "pgconn.h"
 #include "pwhash.h"
 #include "request.h"
+#include "request_int.h"
 #include "routes.h"
 #include "sender.h"
 #include "signals.h"
+#include "sockstat.h"
 #include "strbuf.h"
 #include "util.h"
+#include "webroot.h"
+#include "wsmsg.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
-#define CC_WS_MAX_MESSAGE 4096
-#define CC_HTTP_MAX_BODY (64 * 1024)
+/* Every answer: no script but our own files, never framed, no Referer leaks of signed links. */
+#define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
+	    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; " \
+	    "form-action 'self'"
 
-struct kv {
-	char *name, *value;         /* value NULL: looked up and absent */
+/* Refusals, by reason, for /metrics. */
+enum refusal {
+	REF_MAX_CONNECTIONS, REF_MAX_PER_ADDRESS, REF_URI_TOO_LONG, REF_BODY_TOO_LARGE,
+	REF_BODY_NOT_ALLOWED, REF_BAD_UPGRADE, REF_WS_TOO_BIG, REF_WS_RATE, REF_HEAD_TOO_LARGE,
+	REF_HEAD_TIMEOUT, REF_BAD_REQUEST, REF_COUNT
 };
 
-struct cc_request {
-	struct lws *wsi;            /* NULL once the client is gone */
-	struct cc_app *app;
-	char method[8];
-	char *path;
-	const char *tail;
-	struct cc_strbuf body_text;
-	json_t *body;
-	struct kv *args, *headers;
-	size_t n_args, n_headers;
-	char peer[64];
-	char *user;
-	enum cc_role role;
-	struct cc_strbuf extra_headers;   /* "name\0value\0" pairs */
-	/* the reply */
-	bool replied;
-	unsigned status;
-	char *reply;
-	const char *reply_type;     /* static string; NULL: application/json */
+struct cc_httpd {
+	const struct cc_config *cfg;
+	struct cc_access *access;
+	struct cc_connlimit *conns;
+	struct cc_webroot *web;
+	/* copies of the two protocols below carrying this object as their user pointer */
+	struct lws_protocols http, ws;
+	const struct lws_protocols *list[8];
+	uint64_t refused[REF_COUNT];
 };
 
 struct http_pss {
 	char *body;                 /* response being written */
 	size_t len, sent;
+	bool close_after;           /* a refusal: the rest of what the client sends is not read */
+	bool refused;
 	struct cc_request *req;     /* an API request in progress */
+	bool dispatched;            /* a handler owns req: only its reply may answer */
+	unsigned heads;             /* request heads seen on this connection */
 };
 
 struct ws_pss {
@@ -58,9 +64,25 @@ struct ws_pss {
 	size_t rx_len;
 	struct cc_identity id;     /* who opened it: checked again when sessions change */
 	unsigned auth_generation;
+	double tokens;             /* messages the client may still send now */
+	int64_t tokens_at_us;
 };
 
 static struct cc_app *app_of(struct lws *wsi) { return lws_context_user(lws_get_context(wsi)); }
+
+static struct cc_httpd *httpd_of(struct lws *wsi)
+{
+	const struct lws_protocols *p = lws_vhost_name_to_protocol(lws_get_vhost(wsi), "http");
+
+	return p ? p->user : NULL;
+}
+
+const struct cc_access *cc_httpd_access(struct lws *wsi)
+{
+	struct cc_httpd *h = httpd_of(wsi);
+
+	return h ? h->access : NULL;
+}
 
 int cc_httpd_ws_direct_ok(struct lws *wsi)
 {
@@ -70,202 +92,58 @@ int cc_httpd_ws_direct_ok(struct lws *wsi)
 	return pss && pss->auth_generation == cc_authstore_generation(cc_app_auth(app_of(wsi)));
 }
 
-/* ---- cc_request ------------------------------------------------------------------------ */
-
-const char *cc_role_name(enum cc_role r)
+/* The socket's peer as text; an IPv4 client of an IPv6 socket as plain IPv4. */
+static void peer_of_fd(int fd, char *out, size_t len)
 {
-	static const char *const names[] = { "none", "display", "manager", "admin" };
-	return (unsigned)r < 4 ? names[r] : "none";
-}
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
 
-int cc_role_parse(const char *name, enum cc_role *out)
-{
-	for (int i = 1; i < 4; i++)
-		if (!strcmp(name, cc_role_name((enum cc_role)i))) {
-			*out = (enum cc_role)i;
-			return 0;
-		}
-	return -1;
-}
-
-const char *cc_request_method(const struct cc_request *r) { return r->method; }
-const char *cc_request_path(const struct cc_request *r) { return r->path; }
-const char *cc_request_tail(const struct cc_request *r) { return r->tail ? r->tail : ""; }
-json_t *cc_request_body(const struct cc_request *r) { return r->body; }
-const char *cc_request_peer(const struct cc_request *r) { return r->peer; }
-struct cc_app *cc_request_app(const struct cc_request *r) { return r->app; }
-enum cc_role cc_request_role(const struct cc_request *r) { return r->role; }
-const char *cc_request_user(const struct cc_request *r) { return r->user ? r->user : ""; }
-
-void cc_request_set_identity(struct cc_request *r, const char *user, enum cc_role role)
-{
-	free(r->user);
-	r->user = cc_xstrdup(user ? user : "");
-	r->role = role;
-}
-
-static const char *cached(struct kv **list, size_t *n, const char *name, char *value)
-{
-	*list = cc_xrealloc(*list, (*n + 1) * sizeof **list);
-	(*list)[*n].name = cc_xstrdup(name);
-	(*list)[*n].value = value;
-	return (*list)[(*n)++].value;
-}
-
-static const char *lookup(struct kv *list, size_t n, const char *name, bool *found)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(list[i].name, name)) {
-			*found = true;
-			return list[i].value;
-		}
-	*found = false;
-	return NULL;
-}
-
-const char *cc_request_arg(struct cc_request *r, const char *name)
-{
-	char key[64], buf[1024];
-	const char *v;
-	bool found;
-
-	v = lookup(r->args, r->n_args, name, &found);
-	if (found || !r->wsi)
-		return v;
-	snprintf(key, sizeof key, "%s=", name);
-	v = lws_get_urlarg_by_name(r->wsi, key, buf, sizeof buf);
-	return cached(&r->args, &r->n_args, name, v ? cc_xstrdup(v) : NULL);
-}
-
-const char *cc_request_header(struct cc_request *r, const char *name)
-{
-	static const struct { const char *name; enum lws_token_indexes token; } known[] = {
-		{ "cookie", WSI_TOKEN_HTTP_COOKIE },
-		{ "origin", WSI_TOKEN_ORIGIN },
-		{ "host", WSI_TOKEN_HOST },
-		{ "authorization", WSI_TOKEN_HTTP_AUTHORIZATION },
-		{ "user-agent", WSI_TOKEN_HTTP_USER_AGENT },
-		{ "x-forwarded-for", WSI_TOKEN_X_FORWARDED_FOR },
-	};
-	char buf[4096], custom[80];
-	const char *v;
-	bool found;
-	int n = -1;
-
-	v = lookup(r->headers, r->n_headers, name, &found);
-	if (found || !r->wsi)
-		return v;
-	for (size_t i = 0; i < CC_ARRAY_LEN(known); i++)
-		if (!strcmp(known[i].name, name)) {
-			n = lws_hdr_total_length(r->wsi, known[i].token) > 0 &&
-					    lws_hdr_total_length(r->wsi, known[i].token) < (int)sizeof buf
-				    ? lws_hdr_copy(r->wsi, buf, sizeof buf, known[i].token)
-				    : -1;
-			return cached(&r->headers, &r->n_headers, name, n >= 0 ? cc_xstrdup(buf) : NULL);
-		}
-	snprintf(custom, sizeof custom, "%s:", name);
-	n = lws_hdr_custom_copy(r->wsi, buf, sizeof buf, custom, (int)strlen(custom));
-	return cached(&r->headers, &r->n_headers, name, n >= 0 ? cc_xstrdup(buf) : NULL);
-}
-
-void cc_request_add_header(struct cc_request *r, const char *name, const char *value)
-{
-	cc_strbuf_append(&r->extra_headers, name, strlen(name) + 1);
-	cc_strbuf_append(&r->extra_headers, value, strlen(value) + 1);
-}
-
-static void free_request(struct cc_request *r)
-{
-	for (size_t i = 0; i < r->n_args; i++) {
-		free(r->args[i].name);
-		free(r->args[i].value);
-	}
-	for (size_t i = 0; i < r->n_headers; i++) {
-		free(r->headers[i].name);
-		free(r->headers[i].value);
-	}
-	free(r->args);
-	free(r->headers);
-	free(r->path);
-	free(r->user);
-	free(r->reply);
-	json_decref(r->body);
-	cc_strbuf_free(&r->body_text);
-	cc_strbuf_free(&r->extra_headers);
-	free(r);
-}
-
-void cc_request_reply(struct cc_request *r, unsigned status, json_t *body)
-{
-	if (r->replied) {
-		cc_error("http: second reply to %s %s dropped", r->method, r->path);
-		json_decref(body);
+	cc_strlcpy(out, "?", len);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl))
 		return;
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)len);
+	} else if (ss.ss_family == AF_INET6) {
+		const struct in6_addr *a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			inet_ntop(AF_INET, &a->s6_addr[12], out, (socklen_t)len);
+		else
+			inet_ntop(AF_INET6, a, out, (socklen_t)len);
 	}
-	r->replied = true;
-	r->status = status;
-	r->reply = json_dumps(body ? body : json_object(), JSON_COMPACT | JSON_REAL_PRECISION(15));
-	json_decref(body);
-	if (!r->wsi) {
-		free_request(r);  /* the client left while we worked */
-		return;
-	}
-	lws_callback_on_writable(r->wsi);
-}
-
-void cc_request_reply_text(struct cc_request *r, unsigned status, const char *content_type,
-			   const char *text)
-{
-	if (r->replied)
-		return;
-	r->replied = true;
-	r->status = status;
-	r->reply = cc_xstrdup(text);
-	r->reply_type = content_type;
-	if (!r->wsi) {
-		free_request(r);
-		return;
-	}
-	lws_callback_on_writable(r->wsi);
-}
-
-void cc_request_error(struct cc_request *r, unsigned status, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	cc_request_reply(r, status, json_pack("{s:s}", "error", msg));
 }
 
 /* ---- HTTP transport ------------------------------------------------------------------- */
 
+static int add_header(struct lws *wsi, const char *name, const char *value, uint8_t **p,
+		      uint8_t *end)
+{
+	return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+					   (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+/* Sends the head now and the body (taken) as the socket allows. cache: Cache-Control. */
 static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char *ctype,
-		   char *body, size_t len, const struct cc_strbuf *extra)
+		   const char *cache, char *body, size_t len, const struct cc_strbuf *extra)
 {
 	uint8_t buf[LWS_PRE + 4096], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
-	static const char nocache[] = "no-store";
-	static const char nosniff[] = "nosniff";
 
+	free(pss->body);
 	pss->body = body;
 	pss->len = len;
 	pss->sent = 0;
 	if (lws_add_http_common_headers(wsi, status, ctype, len, &p, end) ||
-	    lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-					 (const unsigned char *)nocache, sizeof nocache - 1, &p,
-					 end) ||
-	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-					(const unsigned char *)nosniff, sizeof nosniff - 1, &p, end))
+	    add_header(wsi, "cache-control:", cache, &p, end) ||
+	    add_header(wsi, "x-content-type-options:", "nosniff", &p, end) ||
+	    add_header(wsi, "referrer-policy:", "no-referrer", &p, end) ||
+	    add_header(wsi, "x-frame-options:", "DENY", &p, end) ||
+	    add_header(wsi, "content-security-policy:", CSP, &p, end) ||
+	    (pss->close_after && add_header(wsi, "connection:", "close", &p, end)))
 		return 1;
 	for (size_t off = 0; extra && off < extra->len;) {
 		const char *name = extra->data + off, *value = name + strlen(name) + 1;
 		char hname[80];
 		snprintf(hname, sizeof hname, "%s:", name);
-		if (lws_add_http_header_by_name(wsi, (const unsigned char *)hname,
-						(const unsigned char *)value, (int)strlen(value), &p,
-						end))
+		if (add_header(wsi, hname, value, &p, end))
 			return 1;
 		off += strlen(name) + strlen(value) + 2;
 	}
@@ -277,8 +155,22 @@ static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const
 
 static int respond_text(struct lws *wsi, struct http_pss *pss, unsigned status, const char *text)
 {
-	return respond(wsi, pss, status, "text/plain; charset=utf-8", cc_xstrdup(text),
+	return respond(wsi, pss, status, "text/plain; charset=utf-8", "no-store", cc_xstrdup(text),
 		       strlen(text), NULL);
+}
+
+/* The transport answers for itself (no handler owns anything) and ends the connection: what
+ * the client sends after a refused head (a body nobody reads) must not be taken for the next
+ * request. */
+static int refuse(struct lws *wsi, struct http_pss *pss, enum refusal why, unsigned status,
+		  const char *text)
+{
+	struct cc_httpd *h = httpd_of(wsi);
+
+	if (h)
+		h->refused[why]++;
+	pss->refused = pss->close_after = true;
+	return respond_text(wsi, pss, status, text);
 }
 
 static int write_body(struct lws *wsi, struct http_pss *pss)
@@ -304,40 +196,39 @@ static int write_body(struct lws *wsi, struct http_pss *pss)
 	}
 	free(pss->body);
 	pss->body = NULL;
+	if (pss->close_after)
+		return -1;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static const char *method_of(struct lws *wsi)
+static const struct {
+	const char *name;
+	enum lws_token_indexes token;
+	bool body;                  /* may carry a request body */
+} methods[] = {
+	{ "GET", WSI_TOKEN_GET_URI, false },
+	{ "POST", WSI_TOKEN_POST_URI, true },
+	{ "DELETE", WSI_TOKEN_DELETE_URI, false },
+	{ "PUT", WSI_TOKEN_PUT_URI, true },
+	{ "PATCH", WSI_TOKEN_PATCH_URI, true },
+	{ "OPTIONS", WSI_TOKEN_OPTIONS_URI, false },
+	{ "HEAD", WSI_TOKEN_HEAD_URI, false },
+};
+
+static int method_index(struct lws *wsi)
 {
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0)
-		return "GET";
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0)
-		return "POST";
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI) > 0)
-		return "DELETE";
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI) > 0)
-		return "PUT";
-	return "OTHER";
+	for (size_t i = 0; i < CC_ARRAY_LEN(methods); i++)
+		if (lws_hdr_total_length(wsi, methods[i].token) > 0)
+			return (int)i;
+	return -1;
 }
 
 static void dispatch(struct cc_request *r)
 {
-	const struct cc_route *route = NULL;
+	const char *tail = "";
 	bool path_known = false;
+	const struct cc_route *route = cc_route_find(r->method, r->path, &tail, &path_known);
 
-	for (const struct cc_route *rt = cc_routes; rt->path; rt++) {
-		size_t n = strlen(rt->path);
-		bool match = rt->path[n - 1] == '/' ? !strncmp(r->path, rt->path, n) && r->path[n]
-						     : !strcmp(r->path, rt->path);
-		if (!match)
-			continue;
-		path_known = true;
-		if (!strcmp(rt->method, r->method)) {
-			route = rt;
-			r->tail = rt->path[n - 1] == '/' ? r->path + n : "";
-			break;
-		}
-	}
 	if (!route) {
 		if (path_known)
 			cc_request_error(r, 405, "method %s is not allowed here", r->method);
@@ -345,6 +236,7 @@ static void dispatch(struct cc_request *r)
 			cc_request_error(r, 404, "not found: %s", r->path);
 		return;
 	}
+	r->tail = tail;
 	if (r->body_text.len) {
 		json_error_t jerr;
 		r->body = json_loadb(r->body_text.data, r->body_text.len, 0, &jerr);
@@ -369,56 +261,185 @@ static void dispatch(struct cc_request *r)
 	route->fn(r);
 }
 
-static int start_request(struct lws *wsi, struct http_pss *pss, const char *uri)
+/* Hands the request to its handler: from here only cc_request_reply may answer it. */
+static void hand_over(struct http_pss *pss)
+{
+	pss->dispatched = true;
+	dispatch(pss->req);
+}
+
+static const char *header_copy(struct lws *wsi, enum lws_token_indexes t, char *buf, size_t len)
+{
+	int n = lws_hdr_total_length(wsi, t);
+
+	if (n <= 0 || (size_t)n >= len || lws_hdr_copy(wsi, buf, (int)len, t) < 0)
+		return NULL;
+	return buf;
+}
+
+/* The client's address: X-Forwarded-For is believed only from a trusted proxy. */
+static void client_of(struct lws *wsi, const struct cc_httpd *h, char *tcp, char *client,
+		      size_t len)
+{
+	char xff[1024];
+
+	peer_of_fd(lws_get_socket_fd(wsi), tcp, len);
+	cc_forwarded_client(h->cfg->trusted_proxies, tcp,
+			    header_copy(wsi, WSI_TOKEN_X_FORWARDED_FOR, xff, sizeof xff), client,
+			    len);
+}
+
+static int start_request(struct lws *wsi, struct http_pss *pss, struct cc_httpd *h,
+			 const char *method, const char *uri, bool has_body)
 {
 	struct cc_request *r = cc_xcalloc(1, sizeof *r);
 
 	r->wsi = wsi;
 	r->app = app_of(wsi);
-	cc_strlcpy(r->method, method_of(wsi), sizeof r->method);
+	r->access = h->access;
+	cc_strlcpy(r->method, method, sizeof r->method);
 	r->path = cc_xstrdup(uri);
-	lws_get_peer_simple(wsi, r->peer, sizeof r->peer);
+	client_of(wsi, h, r->tcp_peer, r->peer, sizeof r->peer);
 	r->user = cc_xstrdup("");
 	pss->req = r;
-	/* a body (POST, PUT) arrives in LWS_CALLBACK_HTTP_BODY; dispatch when it is complete */
-	if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT"))
-		return 0;
-	dispatch(r);
+	pss->dispatched = false;
+	/* a body arrives in LWS_CALLBACK_HTTP_BODY; the handler gets it when it is complete */
+	if (!has_body)
+		hand_over(pss);
 	return 0;
 }
 
-static int handle_http(struct lws *wsi, struct http_pss *pss, const char *path)
+static int serve_file(struct lws *wsi, struct http_pss *pss, struct cc_httpd *h, const char *uri)
+{
+	char file[160];
+	const char *mime;
+	size_t len;
+	char *body;
+
+	if (!cc_webroot_lookup(uri, file, sizeof file, &mime) ||
+	    !(body = cc_webroot_read(h->web, file, &len)))
+		return respond_text(wsi, pss, 404, "not found\n");
+	return respond(wsi, pss, 200, mime, "no-cache", body, len, NULL);
+}
+
+static int serve_status(struct lws *wsi, struct http_pss *pss, struct cc_httpd *h,
+			const char *uri)
 {
 	struct cc_app *app = app_of(wsi);
-	char uri[512], why[512], msg[600];
-	int n = -1;
+	char tcp[64], client[64], authz[512], why[512], msg[600];
+	bool allowed;
 
-	/* Mounts hand us the path below the mount point; route on the full URI. */
-	static const enum lws_token_indexes uris[] = {
-		WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI, WSI_TOKEN_DELETE_URI, WSI_TOKEN_PUT_URI,
-	};
-	for (size_t i = 0; i < CC_ARRAY_LEN(uris) && n <= 0; i++)
-		if (lws_hdr_total_length(wsi, uris[i]) > 0)
-			n = lws_hdr_copy(wsi, uri, sizeof uri, uris[i]);
-	if (n <= 0)
-		cc_strlcpy(uri, path ? path : "", sizeof uri);
-	if (!strncmp(uri, "/api/", 5))
-		return start_request(wsi, pss, uri);
-	if (strcmp(method_of(wsi), "GET"))
-		return respond_text(wsi, pss, 405, "method not allowed\n");
-	if (!strcmp(uri, "/healthz"))
-		return respond_text(wsi, pss, 200, "ok\n");
+	client_of(wsi, h, tcp, client, sizeof client);
+	allowed = cc_access_metrics_ok(h->access, client,
+				       header_copy(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, authz,
+						   sizeof authz));
 	if (!strcmp(uri, "/readyz")) {
+		/* load balancers ask from anywhere: the answer is open, the reason is not */
 		if (cc_app_ready(app, why, sizeof why))
 			return respond_text(wsi, pss, 200, "ready\n");
 		snprintf(msg, sizeof msg, "not ready: %s\n", why);
-		return respond_text(wsi, pss, 503, msg);
+		return respond_text(wsi, pss, 503, allowed ? msg : "not ready\n");
 	}
-	if (!strcmp(uri, "/metrics")) {
+	if (!allowed)
+		return respond_text(wsi, pss, 403, "/metrics is open to the addresses in "
+						   "metrics_allow or to its bearer token\n");
+	{
+		struct cc_strbuf sb = { 0 };
 		char *text = cc_app_prometheus(app);
-		return respond(wsi, pss, 200, "text/plain; version=0.0.4", text, strlen(text), NULL);
+		static const char *const names[REF_COUNT] = {
+			"max_connections", "max_connections_per_address", "uri_too_long",
+			"body_too_large", "body_not_allowed", "bad_upgrade", "ws_message_too_big",
+			"ws_too_many_messages", "header_too_large", "handshake_timeout",
+			"bad_request",
+		};
+
+		cc_strbuf_puts(&sb, text ? text : "");
+		free(text);
+		cc_strbuf_printf(&sb, "# HELP commcell_connections_open HTTP and WebSocket "
+				      "connections open now.\n"
+				      "# TYPE commcell_connections_open gauge\n"
+				      "commcell_connections_open %zu\n"
+				      "# HELP commcell_refused_total Connections, requests and "
+				      "WebSocket clients refused or closed by a limit, by reason.\n"
+				      "# TYPE commcell_refused_total counter\n",
+				 cc_connlimit_open(h->conns));
+		for (int i = 0; i < REF_COUNT; i++)
+			cc_strbuf_printf(&sb, "commcell_refused_total{reason=\"%s\"} %llu\n",
+					 names[i], (unsigned long long)h->refused[i]);
+		return respond(wsi, pss, 200, "text/plain; version=0.0.4", "no-store", sb.data,
+			       sb.len, NULL);
 	}
-	return respond_text(wsi, pss, 404, "not found\n");
+}
+
+/*
+ * The size of the first request head on a connection. lws keeps header values but not the
+ * head itself, so this is the larger of the values it kept and what the kernel says the
+ * client has sent less the body it announced. (Requests pipelined behind the first count
+ * toward it: a client that pipelines more than max_header_bytes at once is refused.) lws's
+ * own buffer, twice max_header_bytes, bounds later heads on the connection.
+ */
+static uint64_t head_bytes(struct lws *wsi)
+{
+	uint64_t values = 0, received = 0, body = 0;
+	char cl[32];
+	const char *clen = header_copy(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof cl);
+
+	for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+		int n = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+		if (n > 0)
+			values += (uint64_t)n;
+	}
+	/* a chunked body's size is not announced: only the values can be counted then */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 ||
+	    !cc_sock_bytes_received(lws_get_socket_fd(wsi), &received))
+		return values;
+	if (clen && strlen(clen) < 16)
+		body = strtoull(clen, NULL, 10);
+	return received > body && received - body > values ? received - body : values;
+}
+
+static int handle_http(struct lws *wsi, struct http_pss *pss)
+{
+	struct cc_httpd *h = httpd_of(wsi);
+	int m = method_index(wsi), n;
+	char cl[32], *uri;
+	const char *clen;
+	bool has_body;
+	int rc;
+
+	if (!h || m < 0)
+		return respond_text(wsi, pss, 405, "method not allowed\n");
+	if (!pss->heads++ && head_bytes(wsi) > (uint64_t)h->cfg->max_header_bytes)
+		return refuse(wsi, pss, REF_HEAD_TOO_LARGE, 431, "the request head is too large\n");
+	/* lws keeps the path apart from the query; the limit is on what the client sent */
+	n = lws_hdr_total_length(wsi, methods[m].token);
+	if (n + lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) > h->cfg->max_uri_bytes)
+		return refuse(wsi, pss, REF_URI_TOO_LONG, 414, "the URI is too long\n");
+	clen = header_copy(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof cl);
+	has_body = (clen && strcmp(clen, "0")) ||
+		   lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+	if (has_body && !methods[m].body)
+		return refuse(wsi, pss, REF_BODY_NOT_ALLOWED, 400,
+			      "this request may not carry a body\n");
+	if (clen && (strlen(clen) > 12 || atoll(clen) > h->cfg->max_body_bytes))
+		return refuse(wsi, pss, REF_BODY_TOO_LARGE, 413, "the body is too large\n");
+	uri = cc_xmalloc((size_t)n + 1);
+	if (lws_hdr_copy(wsi, uri, n + 1, methods[m].token) < 0) {
+		free(uri);
+		return refuse(wsi, pss, REF_URI_TOO_LONG, 414, "the URI is too long\n");
+	}
+	if (!strncmp(uri, "/api/", 5))
+		rc = start_request(wsi, pss, h, methods[m].name, uri, methods[m].body);
+	else if (strcmp(methods[m].name, "GET"))
+		rc = respond_text(wsi, pss, 405, "method not allowed\n");
+	else if (!strcmp(uri, "/healthz"))
+		rc = respond_text(wsi, pss, 200, "ok\n");
+	else if (!strcmp(uri, "/readyz") || !strcmp(uri, "/metrics"))
+		rc = serve_status(wsi, pss, h, uri);
+	else
+		rc = serve_file(wsi, pss, h, uri);
+	free(uri);
+	return rc;
 }
 
 static void drop_request(struct http_pss *pss)
@@ -428,35 +449,138 @@ static void drop_request(struct http_pss *pss)
 	if (!r)
 		return;
 	pss->req = NULL;
-	if (r->replied)
-		free_request(r);
+	if (r->replied || !pss->dispatched)
+		cc_request_free(r);
 	else
 		r->wsi = NULL;  /* the handler still owes a reply: it frees the request then */
 }
+
+static int on_body(struct lws *wsi, struct http_pss *pss, const void *in, size_t len)
+{
+	struct cc_httpd *h = httpd_of(wsi);
+
+	if (pss->refused)
+		return 0;       /* being refused: the connection ends after the answer */
+	if (!pss->req || pss->dispatched)
+		return -1;      /* not ours to take */
+	if (pss->req->body_text.len + len > (size_t)h->cfg->max_body_bytes) {
+		/* still the transport's: no handler has seen it */
+		drop_request(pss);
+		return refuse(wsi, pss, REF_BODY_TOO_LARGE, 413, "the body is too large\n");
+	}
+	if (len)   /* an empty body comes as (NULL, 0): nothing to copy */
+		cc_strbuf_append(&pss->req->body_text, in, len);
+	return 0;
+}
+
+/* lws asks before it makes a connection object: count the socket, or refuse it at once. */
+static int admit(struct lws *wsi, int fd)
+{
+	static const char too_many[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				       "Content-Type: text/plain\r\nConnection: close\r\n"
+				       "Content-Length: 21\r\n\r\ntoo many connections\n";
+	static const char from_addr[] = "HTTP/1.1 503 Service Unavailable\r\n"
+					"Content-Type: text/plain\r\nConnection: close\r\n"
+					"Content-Length: 40\r\n\r\n"
+					"too many connections from your address\n";
+	struct cc_httpd *h = httpd_of(wsi);
+	char addr[64];
+	enum cc_conn_verdict v;
+
+	if (!h)
+		return 0;
+	peer_of_fd(fd, addr, sizeof addr);
+	v = cc_connlimit_admit(h->conns, addr,
+			       cc_cidrs_match(h->cfg->trusted_proxies, addr));
+	if (v == CC_CONN_OK)
+		return 0;
+	h->refused[v == CC_CONN_TOO_MANY ? REF_MAX_CONNECTIONS : REF_MAX_PER_ADDRESS]++;
+	/* a fresh socket's buffer takes this whole; the client may read it before the close */
+	if (send(fd, v == CC_CONN_TOO_MANY ? too_many : from_addr,
+		 v == CC_CONN_TOO_MANY ? sizeof too_many - 1 : sizeof from_addr - 1,
+		 MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		cc_debug("http: could not tell %s it was refused", addr);
+	return 1;
+}
+
+/*
+ * lws ends a connection whose first request head failed (past max_header_bytes, past the
+ * handshake timeout, or not HTTP) without a word, before any request reaches us. Its socket is
+ * still open here: say why, as a server should, rather than leave the client guessing. What
+ * the client sent and nobody read is drained first, or the close would reset the connection
+ * and take the answer with it.
+ */
+static void answer_failed_head(struct lws *wsi)
+{
+	static const char *const answers[] = {
+		"431 Request Header Fields Too Large", "request head too large",
+		"408 Request Timeout", "request head not sent in time",
+		"400 Bad Request", "not an HTTP request this server takes",
+	};
+	struct cc_httpd *h = httpd_of(wsi);
+	int fd = lws_get_socket_fd(wsi), i;
+	uint64_t received = 0;
+	int64_t age;
+	char buf[4096], text[256];
+	size_t drained = 0;
+	ssize_t n;
+
+	if (!h || fd < 0 || !cc_sock_bytes_received(fd, &received) || !received)
+		return;     /* nothing sent (a pre-connect, or gone): nothing to answer */
+	age = cc_connlimit_age_ms(h->conns, wsi);
+	if (received >= (uint64_t)h->cfg->max_header_bytes)
+		i = 0;
+	else if (age >= (int64_t)h->cfg->handshake_timeout_s * 1000 - 100)
+		i = 2;
+	else
+		i = 4;
+	h->refused[i == 0 ? REF_HEAD_TOO_LARGE : i == 2 ? REF_HEAD_TIMEOUT : REF_BAD_REQUEST]++;
+	while (drained < 256 * 1024 && (n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+		drained += (size_t)n;
+	n = snprintf(text, sizeof text, "HTTP/1.1 %s\r\nContent-Type: text/plain\r\n"
+					"Connection: close\r\nContent-Length: %zu\r\n\r\n%s\n",
+		     answers[i], strlen(answers[i + 1]) + 1, answers[i + 1]);
+	if (send(fd, text, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		cc_debug("http: could not answer a failed request head");
+}
+
+static void httpd_destroy(struct cc_httpd *h);
 
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
 			 size_t len)
 {
 	struct http_pss *pss = user;
+	struct cc_httpd *h;
 
 	switch (reason) {
-	case LWS_CALLBACK_HTTP:
-		return handle_http(wsi, pss, in);
-	case LWS_CALLBACK_HTTP_BODY:
-		if (!pss->req)
-			return -1;
-		if (pss->req->body_text.len + len > CC_HTTP_MAX_BODY) {
-			cc_strbuf_reset(&pss->req->body_text);
-			cc_request_error(pss->req, 413, "the body is larger than %d bytes",
-					 CC_HTTP_MAX_BODY);
-			return 0;
-		}
-		if (len)   /* an empty body comes as (NULL, 0): nothing to copy */
-			cc_strbuf_append(&pss->req->body_text, in, len);
+	case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+		return admit(wsi, (int)(intptr_t)in);
+	case LWS_CALLBACK_WSI_CREATE:
+		/* every connection object of the vhost, ours or not, is announced here and at its
+		 * end (below): only the one just admitted attaches */
+		if ((h = httpd_of(wsi)))
+			cc_connlimit_attach(h->conns, wsi);
 		return 0;
+	case LWS_CALLBACK_WSI_DESTROY:
+		if ((h = httpd_of(wsi)))
+			cc_connlimit_release(h->conns, wsi);
+		return 0;
+	case LWS_CALLBACK_PROTOCOL_DESTROY:
+		/* after every connection has closed: nothing uses the object any more */
+		httpd_destroy(httpd_of(wsi));
+		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* an upgrade that did not select commcell.v1 lands here: it is not a board client */
+		if ((h = httpd_of(wsi)))
+			h->refused[REF_BAD_UPGRADE]++;
+		return 1;
+	case LWS_CALLBACK_HTTP:
+		return handle_http(wsi, pss);
+	case LWS_CALLBACK_HTTP_BODY:
+		return on_body(wsi, pss, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (pss->req && !pss->req->replied)
-			dispatch(pss->req);
+		if (pss->req && !pss->dispatched && !pss->refused)
+			hand_over(pss);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (pss->req && pss->req->replied && !pss->body) {
@@ -469,14 +593,20 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 			memset(&r->extra_headers, 0, sizeof r->extra_headers);
 			pss->req = NULL;
 			rc = respond(wsi, pss, r->status,
-				     r->reply_type ? r->reply_type : "application/json", body,
-				     strlen(body), &extra);
+				     r->reply_type ? r->reply_type : "application/json", "no-store",
+				     body, strlen(body), &extra);
 			cc_strbuf_free(&extra);
-			free_request(r);
+			cc_request_free(r);
 			return rc;
 		}
 		return write_body(wsi, pss);
 	case LWS_CALLBACK_CLOSED_HTTP:
+		if (!pss) {
+			/* no request ever reached us on this connection: its first head failed */
+			answer_failed_head(wsi);
+			break;
+		}
+		/* fall through */
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 		if (pss) {
 			free(pss->body);
@@ -494,35 +624,90 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 
 static void send_json(struct ws_pss *pss, json_t *o)
 {
-	char *text = json_dumps(o, JSON_COMPACT);
-	struct cc_msg *m = cc_msg_create(text, strlen(text));
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	struct cc_msg *m;
 
+	json_decref(o);
+	if (!text) {
+		cc_error("ws: a reply to a client could not be encoded; not sent");
+		return;
+	}
+	m = cc_msg_create(text, strlen(text));
 	cc_bus_send(pss->client, m);
 	cc_msg_unref(m);
 	free(text);
-	json_decref(o);
 }
 
 static void handle_message(struct lws *wsi, struct ws_pss *pss, const char *text, size_t len)
 {
-	struct cc_app *app = app_of(wsi);
-	json_error_t jerr;
-	json_t *o = json_loadb(text, len, 0, &jerr);
-	const char *type = o ? json_string_value(json_object_get(o, "type")) : NULL;
+	char err[200];
 
-	if (!o || !json_is_object(o) || !type) {
-		send_json(pss, json_pack("{s:s,s:s}", "type", "error", "message",
-					 "malformed message: expected a JSON object with a type"));
-	} else if (!strcmp(type, "ping")) {
-		struct cc_msg *m = cc_board_beat(cc_app_board(app), "pong", cc_now_ms());
+	if (cc_wsmsg_parse(text, len, err, sizeof err) == CC_WSMSG_PING) {
+		struct cc_msg *m = cc_board_beat(cc_app_board(app_of(wsi)), "pong", cc_now_ms());
 		cc_bus_send(pss->client, m);
 		cc_msg_unref(m);
-	} else {
-		char msg[160];
-		snprintf(msg, sizeof msg, "unknown message type '%.64s'", type);
-		send_json(pss, json_pack("{s:s,s:s}", "type", "error", "message", msg));
+	} else
+		send_json(pss, json_pack("{s:s,s:s}", "type", "error", "message", err));
+}
+
+/* A token bucket: rate messages a second, bursts of twice that. */
+static bool within_rate(struct ws_pss *pss, int rate)
+{
+	int64_t now = cc_mono_us();
+
+	pss->tokens += (double)(now - pss->tokens_at_us) * rate / 1e6;
+	pss->tokens_at_us = now;
+	if (pss->tokens > 2.0 * rate)
+		pss->tokens = 2.0 * rate;
+	if (pss->tokens < 1.0)
+		return false;
+	pss->tokens -= 1.0;
+	return true;
+}
+
+static int ws_close(struct lws *wsi, enum refusal why, enum lws_close_status status,
+		    const char *text)
+{
+	struct cc_httpd *h = httpd_of(wsi);
+
+	if (h)
+		h->refused[why]++;
+	lws_close_reason(wsi, status, (unsigned char *)text, strlen(text));
+	return -1;
+}
+
+static int ws_receive(struct lws *wsi, struct ws_pss *pss, const char *in, size_t len)
+{
+	const struct cc_config *cfg = httpd_of(wsi)->cfg;
+	bool first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
+	size_t max = (size_t)cfg->ws_max_message_bytes;
+
+	/* every message counts, and so does every empty piece of one: a stream of empty
+	 * continuation frames costs the loop as much as messages do */
+	if ((first || !len) && !within_rate(pss, cfg->ws_messages_per_s))
+		return ws_close(wsi, REF_WS_RATE, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+				"too many messages");
+	if (first)
+		pss->rx_len = 0;
+	/* the frame's declared length counts too: a client announcing a megabyte and sending a
+	 * trickle is refused at its first bytes, not when the limit is finally reached */
+	if (pss->rx_len + len > max || lws_remaining_packet_payload(wsi) > max - pss->rx_len - len)
+		return ws_close(wsi, REF_WS_TOO_BIG, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+				"message too large");
+	if (first && final) {
+		handle_message(wsi, pss, in, len);
+		return 0;
 	}
-	json_decref(o);
+	pss->rx = cc_xrealloc(pss->rx, pss->rx_len + len + 1);
+	memcpy(pss->rx + pss->rx_len, in, len);
+	pss->rx_len += len;
+	if (final) {
+		handle_message(wsi, pss, pss->rx, pss->rx_len);
+		free(pss->rx);
+		pss->rx = NULL;
+		pss->rx_len = 0;
+	}
+	return 0;
 }
 
 static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -530,12 +715,16 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 {
 	struct ws_pss *pss = user;
 	struct cc_app *app;
-	char uri[64];
+	char uri[16];
 
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws"))
+		if (!header_copy(wsi, WSI_TOKEN_GET_URI, uri, sizeof uri) || strcmp(uri, "/ws")) {
+			struct cc_httpd *h = httpd_of(wsi);
+			if (h)
+				h->refused[REF_BAD_UPGRADE]++;
 			return 1;
+		}
 		return cc_auth_ws_identify(wsi, &pss->id) ? 0 : 1;
 	case LWS_CALLBACK_ESTABLISHED: {
 		/* Keep the kernel from queueing megabytes for a reader that stopped: past this much
@@ -548,6 +737,8 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		app = app_of(wsi);
 		pss->auth_generation = cc_authstore_generation(cc_app_auth(app));
 		pss->client = cc_bus_attach(cc_app_bus(app), wsi);
+		pss->tokens = 2.0 * httpd_of(wsi)->cfg->ws_messages_per_s;
+		pss->tokens_at_us = cc_mono_us();
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE: {
 		/* Every message passes here, the heartbeat at least every 10 s: a session signed out
@@ -565,33 +756,8 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 		}
 		return pss->client ? cc_bus_writable(pss->client) : 0;
 	}
-	case LWS_CALLBACK_RECEIVE: {
-		bool first = lws_is_first_fragment(wsi), final = lws_is_final_fragment(wsi);
-		if (first)
-			pss->rx_len = 0;
-		if (first && final) {
-			if (len > CC_WS_MAX_MESSAGE)
-				goto too_big;
-			handle_message(wsi, pss, in, len);
-			return 0;
-		}
-		if (pss->rx_len + len > CC_WS_MAX_MESSAGE)
-			goto too_big;
-		pss->rx = cc_xrealloc(pss->rx, pss->rx_len + len);
-		memcpy(pss->rx + pss->rx_len, in, len);
-		pss->rx_len += len;
-		if (final) {
-			handle_message(wsi, pss, pss->rx, pss->rx_len);
-			free(pss->rx);
-			pss->rx = NULL;
-			pss->rx_len = 0;
-		}
-		return 0;
-	too_big:
-		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-				 (unsigned char *)"message too large", 17);
-		return -1;
-	}
+	case LWS_CALLBACK_RECEIVE:
+		return ws_receive(wsi, pss, in, len);
 	case LWS_CALLBACK_CLOSED:
 		cc_bus_detach(pss->client);
 		pss->client = NULL;
@@ -619,42 +785,53 @@ const struct lws_protocols *const cc_httpd_protocols[] = {
 	&cc_pwhash_protocol, &cc_sender_protocol, NULL,
 };
 
-/* The mount keeps a pointer to its origin; one daemon per process, so one buffer will do. */
-static char vendor_uplot[4096];
-
-void cc_httpd_mounts(struct lws_http_mount mounts[CC_HTTPD_MOUNTS], const char *web_root)
+struct cc_httpd *cc_httpd_create(const struct cc_config *cfg, char *err, size_t errlen)
 {
-	static const char *const dynamic[] = { "/healthz", "/readyz", "/metrics", "/api" };
+	struct cc_httpd *h = cc_xcalloc(1, sizeof *h);
 	size_t i;
 
-	memset(mounts, 0, sizeof(struct lws_http_mount) * CC_HTTPD_MOUNTS);
-	for (i = 0; i < CC_ARRAY_LEN(dynamic); i++) {
-		mounts[i].mountpoint = dynamic[i];
-		mounts[i].mountpoint_len = (unsigned char)strlen(dynamic[i]);
-		mounts[i].protocol = "http";
-		mounts[i].origin_protocol = LWSMPRO_CALLBACK;
-		mounts[i].mount_next = &mounts[i + 1];
+	h->cfg = cfg;
+	h->access = cc_access_create(cfg, err, errlen);
+	h->web = h->access ? cc_webroot_create(cfg->web_root, err, errlen) : NULL;
+	if (!h->web) {
+		httpd_destroy(h);
+		return NULL;
 	}
-	/* /vendor/uplot: the chart library, installed by npm ci in web/ (web/package.json) */
-	snprintf(vendor_uplot, sizeof vendor_uplot, "%s/node_modules/uplot/dist", web_root);
-	mounts[i].mountpoint = "/vendor/uplot";
-	mounts[i].mountpoint_len = (unsigned char)strlen(mounts[i].mountpoint);
-	mounts[i].origin = vendor_uplot;
-	mounts[i].origin_protocol = LWSMPRO_FILE;
-	mounts[i].mount_next = &mounts[i + 1];
-	i++;
-	/* /manager serves manager.html from the same root so both pages share their assets */
-	mounts[i].mountpoint = "/manager";
-	mounts[i].mountpoint_len = 8;
-	mounts[i].origin = web_root;
-	mounts[i].def = "manager.html";
-	mounts[i].origin_protocol = LWSMPRO_FILE;
-	mounts[i].mount_next = &mounts[i + 1];
-	i++;
-	mounts[i].mountpoint = "/";
-	mounts[i].mountpoint_len = 1;
-	mounts[i].origin = web_root;
-	mounts[i].def = "index.html";
-	mounts[i].origin_protocol = LWSMPRO_FILE;
-	mounts[i].mount_next = NULL;
+	h->conns = cc_connlimit_create(cfg->max_connections, cfg->max_connections_per_address);
+	h->http = http_protocol;
+	h->http.user = h;
+	h->ws = cc_httpd_ws_protocol;
+	h->ws.user = h;
+	for (i = 0; cc_httpd_protocols[i] && i < CC_ARRAY_LEN(h->list) - 1; i++)
+		h->list[i] = cc_httpd_protocols[i] == &http_protocol ? &h->http
+			   : cc_httpd_protocols[i] == &cc_httpd_ws_protocol ? &h->ws
+			   : cc_httpd_protocols[i];
+	h->list[i] = NULL;
+	return h;
 }
+
+void cc_httpd_setup(struct cc_httpd *h, struct lws_context_creation_info *info)
+{
+	/* no mounts: every path comes to the http protocol, which serves only what it knows */
+	info->pprotocols = h->list;
+	info->mounts = NULL;
+	/* heads up to max_header_bytes pass, heads a little over are answered 431 (head_bytes),
+	 * and lws closes a connection whose head outgrows this buffer */
+	info->max_http_header_data = (unsigned short)(2 * h->cfg->max_header_bytes > 65535
+							  ? 65535 : 2 * h->cfg->max_header_bytes);
+	/* a head must be whole within this; lws does not restart the clock per byte */
+	info->timeout_secs_ah_idle = (unsigned)h->cfg->handshake_timeout_s;
+	info->timeout_secs = (unsigned)h->cfg->handshake_timeout_s;
+}
+
+static void httpd_destroy(struct cc_httpd *h)
+{
+	if (!h)
+		return;
+	cc_access_destroy(h->access);
+	cc_connlimit_destroy(h->conns);
+	cc_webroot_destroy(h->web);
+	free(h);
+}
+
+void cc_httpd_destroy(struct cc_httpd *h) { httpd_destroy(h); }

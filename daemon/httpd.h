@@ -1,23 +1,43 @@
 /*
- * HTTP and WebSocket front: the lws protocols of the one vhost. Static files come from the
- * web root; /healthz, /readyz, /metrics and /api/ are answered here; /ws speaks commcell.v1.
+ * HTTP and WebSocket front: the lws protocols of the one vhost. The pages' files come from the
+ * web root by an allow-list (webroot.h); /healthz, /readyz, /metrics and /api/ are answered
+ * here; /ws speaks commcell.v1. The limits of the bootstrap file (connections, head, URI and
+ * body sizes, head timeout, WebSocket message size and rate) are applied here.
  */
 #ifndef CC_HTTPD_H
 #define CC_HTTPD_H
+
+#include "config.h"
 
 #include <libwebsockets.h>
 
 #define CC_WS_PROTOCOL "commcell.v1"
 
-/* NULL-terminated, for lws_context_creation_info.pprotocols. Index 1 is the WebSocket one. */
+struct cc_httpd;
+struct cc_access;
+
+/* NULL-terminated: the protocols of the vhost as templates (cc_httpd_setup installs copies
+ * that know their cc_httpd). Index 1 is the WebSocket one. */
 extern const struct lws_protocols *const cc_httpd_protocols[];
 extern const struct lws_protocols cc_httpd_ws_protocol;
+
+/* NULL with a message in err when the web root or metrics_token_file cannot be read. */
+struct cc_httpd *cc_httpd_create(const struct cc_config *cfg, char *err, size_t errlen);
+/* Fills the protocol list and the limits lws enforces itself. Once a context is created from
+ * info, the vhost owns h and destroys it when it ends. */
+void cc_httpd_setup(struct cc_httpd *h, struct lws_context_creation_info *info);
+/* Only for an h never given to lws_create_context (when that fails h is left to leak: the
+ * daemon is exiting, and lws may or may not have destroyed it). */
+void cc_httpd_destroy(struct cc_httpd *h);
+
+/* The origin and /metrics policy of the vhost wsi belongs to. */
+const struct cc_access *cc_httpd_access(struct lws *wsi);
 
 /* The bus's gate for sending a broadcast straight to this connection's socket. */
 int cc_httpd_ws_direct_ok(struct lws *wsi);
 
-/* Builds the mount list for web_root into storage owned by the caller. */
-#define CC_HTTPD_MOUNTS 7
-void cc_httpd_mounts(struct lws_http_mount mounts[CC_HTTPD_MOUNTS], const char *web_root);
+/* Kept for the storage struct cc_app reserves; nothing is mounted any more (no lws file
+ * mounts: they served every file below the root). */
+#define CC_HTTPD_MOUNTS 1
 
 #endif

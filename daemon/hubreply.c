@@ -41,7 +41,11 @@ static void answered(struct cc_pgconn *pc, PGresult *res, const char *err, void 
 		   !(v = json_loads(PQgetvalue(res, 0, 0), JSON_DECODE_ANY, &jerr))) {
 		cc_request_error(p->req, 500, "unexpected answer from the hub");
 	} else {
-		cc_request_reply(p->req, 200, p->key ? json_pack("{s:o}", p->key, v) : v);
+		json_t *body = p->key ? json_pack("{s:o}", p->key, v) : v;
+		if (body)
+			cc_request_reply(p->req, 200, body);
+		else
+			cc_request_error(p->req, 500, "cannot encode the hub's answer");
 	}
 	free(p->key);
 	free(p);

@@ -80,7 +80,10 @@ struct cc_cidrs *cc_cidrs_parse(const char *text, char *err, size_t errlen)
 		bits = v4 ? 32 : 128;
 		if (slash) {
 			int64_t b;
-			if (!cc_parse_int64(slash + 1, &b) || b < 0 || b > (v4 ? 32 : 128)) {
+			size_t digits = strspn(slash + 1, "0123456789");
+			/* digits only: strtoll would also take "+8", "-0" or " 8" */
+			if (!digits || digits > 3 || slash[1 + digits] ||
+			    !cc_parse_int64(slash + 1, &b) || b > (v4 ? 32 : 128)) {
 				snprintf(err, errlen, "'%s/%s' has a prefix length that is not 0 to %d",
 					 entry, slash + 1, v4 ? 32 : 128);
 				goto bad;

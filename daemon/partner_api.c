@@ -2,8 +2,10 @@
 #include "app.h"
 #include "authstore.h"
 #include "hubreply.h"
+#include "utf8.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,55 +81,71 @@ static void saved(struct cc_pgconn *pc, PGresult *res, const char *err, void *ar
 		cc_request_reply(r, json_is_true(json_object_get(v, "created")) ? 201 : 200, v);
 }
 
-void cc_partner_api_save(struct cc_request *r)
+int cc_partner_parse(const json_t *body, struct cc_partner_save *out, char *err, size_t errlen)
 {
-	json_t *body = cc_request_body(r), *v;
-	const char *key, *name, *label, *conninfo;
-	const char *params[5];
-	bool enabled = true;
+	const char *key;
+	json_t *v;
 
+	memset(out, 0, sizeof *out);
+	out->enabled = true;
 	if (!json_is_object(body)) {
-		cc_request_error(r, 400, "the body must be a JSON object");
-		return;
+		cc_utf8_copy(err, errlen, "the body must be a JSON object");
+		return -1;
 	}
-	json_object_foreach(body, key, v) {
+	json_object_foreach((json_t *)body, key, v) {
 		if (strcmp(key, "name") && strcmp(key, "label") && strcmp(key, "conninfo") &&
 		    strcmp(key, "enabled")) {
-			cc_request_error(r, 400, "unknown field '%.60s'", key);
-			return;
+			char cut[64], msg[96];
+			snprintf(msg, sizeof msg, "unknown field '%s'",
+				 cc_utf8_copy(cut, sizeof cut, key));
+			cc_utf8_copy(err, errlen, msg);
+			return -1;
 		}
 	}
-	name = json_string_value(json_object_get(body, "name"));
-	label = json_string_value(json_object_get(body, "label"));
-	conninfo = json_string_value(json_object_get(body, "conninfo"));
-	if (!name || !valid_name(name)) {
-		cc_request_error(r, 400, "name must be 1 to 40 lower-case letters, digits or _ "
-					 "(starting with a letter or digit)");
-		return;
+	out->name = json_string_value(json_object_get(body, "name"));
+	out->label = json_string_value(json_object_get(body, "label"));
+	out->conninfo = json_string_value(json_object_get(body, "conninfo"));
+	if (!out->name || !valid_name(out->name)) {
+		cc_utf8_copy(err, errlen, "name must be 1 to 40 lower-case letters, digits or _ "
+					  "(starting with a letter or digit)");
+		return -1;
 	}
-	if (!label || !*label || strlen(label) > 200) {
-		cc_request_error(r, 400, "label is required: 1 to 200 characters");
-		return;
+	if (!out->label || !*out->label || strlen(out->label) > 200) {
+		cc_utf8_copy(err, errlen, "label is required: 1 to 200 characters");
+		return -1;
 	}
 	/* absent: an update keeps the current one (the list shows it masked) */
-	if ((json_object_get(body, "conninfo") && !conninfo) ||
-	    (conninfo && (!*conninfo || strlen(conninfo) > 1000 ||
-			  (!strchr(conninfo, '=') && strncmp(conninfo, "postgres", 8))))) {
-		cc_request_error(r, 400, "conninfo must be a libpq connection string of 1 to 1000 "
-					 "characters: keyword=value pairs or a postgresql:// URI");
-		return;
+	if ((json_object_get(body, "conninfo") && !out->conninfo) ||
+	    (out->conninfo && (!*out->conninfo || strlen(out->conninfo) > 1000 ||
+			       (!strchr(out->conninfo, '=') && strncmp(out->conninfo, "postgres", 8))))) {
+		cc_utf8_copy(err, errlen, "conninfo must be a libpq connection string of 1 to 1000 "
+					  "characters: keyword=value pairs or a postgresql:// URI");
+		return -1;
 	}
 	if ((v = json_object_get(body, "enabled"))) {
 		if (!json_is_boolean(v)) {
-			cc_request_error(r, 400, "enabled must be true or false");
-			return;
+			cc_utf8_copy(err, errlen, "enabled must be true or false");
+			return -1;
 		}
-		enabled = json_is_true(v);
+		out->enabled = json_is_true(v);
 	}
-	params[0] = name;
-	params[1] = label;
-	params[2] = conninfo;
-	params[3] = enabled ? "true" : "false";
+	return 0;
+}
+
+void cc_partner_api_save(struct cc_request *r)
+{
+	struct cc_partner_save p;
+	const char *params[5];
+	char err[200];
+
+	if (cc_partner_parse(cc_request_body(r), &p, err, sizeof err)) {
+		cc_request_error(r, 400, "%s", err);
+		return;
+	}
+	params[0] = p.name;
+	params[1] = p.label;
+	params[2] = p.conninfo;
+	params[3] = p.enabled ? "true" : "false";
 	params[4] = cc_request_user(r);
 	if (cc_pgconn_query(conn(r), save_sql, 5, params, saved, r))
 		cc_request_error(r, 503, "the hub database is not reachable right now");

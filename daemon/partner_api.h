@@ -8,6 +8,22 @@
 
 #include "request.h"
 
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A POST /api/partners body; the text is borrowed from it. */
+struct cc_partner_save {
+	const char *name;
+	const char *label;
+	const char *conninfo;      /* NULL: keep the partner's current one */
+	bool enabled;
+};
+
+/* Checks a body without touching anything else: 0 with *out filled, or -1 with the reason for
+ * the caller (valid UTF-8, cut to errlen) in err. */
+int cc_partner_parse(const json_t *body, struct cc_partner_save *out, char *err, size_t errlen);
+
 void cc_partner_api_list(struct cc_request *r);
 void cc_partner_api_save(struct cc_request *r);
 

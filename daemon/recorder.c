@@ -1,15 +1,20 @@
 #include "recorder.h"
 #include "log.h"
+#include "rowcheck.h"
 #include "strbuf.h"
+#include "timeparse.h"
 #include "util.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FLUSH_MS 500
 #define BATCH_ROWS 2000
+/* Quarantined text is kept for people to read, not whole: a partner can send megabytes. */
+#define QUARANTINE_TEXT_MAX 1000
 
 enum kind { HISTORY, QUARANTINE, LEVEL };
 
@@ -19,6 +24,7 @@ struct row {
 	double value;
 	int64_t observed_ms, row_id;
 	int feed_id;
+	bool time_dropped;         /* quarantine: the hub refused the row with its time */
 };
 
 struct cc_recorder {
@@ -29,7 +35,10 @@ struct cc_recorder {
 	struct row *rows;
 	size_t cap, head, count;
 	size_t in_flight;           /* rows at the head being written now */
-	uint64_t written, dropped, quarantined;
+	/* While a batch the hub refused as bad data is split to find the bad rows: the largest
+	 * batch to send; BATCH_ROWS otherwise. */
+	size_t batch_cap;
+	uint64_t written, dropped, quarantined, refused;
 	lws_sorted_usec_list_t flush_sul;
 	bool maintenance_in_flight;
 };
@@ -57,8 +66,6 @@ static void arm(struct cc_recorder *r)
 {
 	lws_sul_schedule(r->ctx, 0, &r->flush_sul, flush_fired, FLUSH_MS * LWS_US_PER_MS);
 }
-
-static char *dup_or_null(const char *s) { return s ? cc_xstrdup(s) : NULL; }
 
 static struct row *push(struct cc_recorder *r)
 {
@@ -129,15 +136,17 @@ void cc_recorder_quarantine(struct cc_recorder *r, const char *partner, int feed
 	r->quarantined++;
 	if (!w)
 		return;
+	/* rows are quarantined because something about them is wrong, the bytes of their text
+	 * included: store what the hub accepts, so the quarantine itself never jams */
 	w->kind = QUARANTINE;
-	w->partner = cc_xstrdup(partner);
+	w->partner = cc_rowcheck_clean(partner, QUARANTINE_TEXT_MAX);
 	w->feed_id = feed_id;
 	w->row_id = row_id;
-	w->metric = dup_or_null(metric);
-	w->site = dup_or_null(site);
-	w->value_text = dup_or_null(value_text);
+	w->metric = cc_rowcheck_clean(metric, QUARANTINE_TEXT_MAX);
+	w->site = cc_rowcheck_clean(site, QUARANTINE_TEXT_MAX);
+	w->value_text = cc_rowcheck_clean(value_text, QUARANTINE_TEXT_MAX);
 	w->observed_ms = observed_ms;
-	w->reason = cc_xstrdup(reason);
+	w->reason = cc_rowcheck_clean(reason, QUARANTINE_TEXT_MAX);
 	pushed(r);
 }
 
@@ -156,14 +165,109 @@ void cc_recorder_level(struct cc_recorder *r, int level, const char *label, cons
 	pushed(r);
 }
 
+/* An instant as the hub reads it (years 0001 to 9999, four digits), or NULL outside them. */
+static const char *iso_time(int64_t ms, char *buf, size_t len)
+{
+	time_t secs;
+	struct tm tm;
+
+	if (ms < CC_TIME_MIN_MS || ms > CC_TIME_MAX_MS)
+		return NULL;
+	secs = (time_t)((ms - (((ms % 1000) + 1000) % 1000)) / 1000);
+	if (!gmtime_r(&secs, &tm))
+		return NULL;
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(((ms % 1000) + 1000) % 1000));
+	return buf;
+}
+
+/* The hub refused the rows themselves, not the connection: a data exception (class 22), an
+ * integrity violation (23) or a program limit such as an index entry too large (54). Sending
+ * the same batch again would fail the same way, forever, ahead of every later row. */
+static bool data_error(PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	return state && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2) ||
+			 !strncmp(state, "54", 2));
+}
+
+static void drop_head(struct cc_recorder *r)
+{
+	free_row(at(r, 0));
+	r->head = (r->head + 1) % r->cap;
+	r->count--;
+}
+
+static void clean(char **text)
+{
+	char *c = cc_rowcheck_clean(*text, QUARANTINE_TEXT_MAX);
+
+	free(*text);
+	*text = c;
+}
+
+/* One row the hub refused on its own: history goes to quarantine with the hub's words; a
+ * quarantine row is tried once more without its time, then given up. */
+static void refused_row(struct cc_recorder *r, const char *msg)
+{
+	struct row *w = at(r, 0);
+	char num[64], *reason;
+
+	r->refused++;
+	switch (w->kind) {
+	case HISTORY:
+		cc_warn("recorder: the hub refused a history row (%s, %s, '%s'): %s; quarantined",
+			w->partner, w->metric, w->site, msg);
+		snprintf(num, sizeof num, "%.17g", w->value);
+		reason = cc_xasprintf("the hub refused it for history: %s", msg);
+		clean(&w->partner);
+		clean(&w->metric);
+		clean(&w->site);
+		w->kind = QUARANTINE;
+		w->value_text = cc_xstrdup(num);
+		w->reason = cc_rowcheck_clean(reason, QUARANTINE_TEXT_MAX);
+		free(reason);
+		r->quarantined++;
+		return;
+	case QUARANTINE:
+		if (w->observed_ms && !w->time_dropped) {
+			w->time_dropped = true;
+			w->observed_ms = 0;
+			return;
+		}
+		break;
+	case LEVEL:
+		break;
+	}
+	cc_error("recorder: the hub refused a %s row and it is dropped: %s",
+		 w->kind == LEVEL ? "level history" : "quarantine", msg);
+	r->dropped++;
+	drop_head(r);
+}
+
 static void written(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
 {
 	struct cc_recorder *r = arg;
 	size_t n = r->in_flight;
 
 	(void)pc;
-	(void)res;
 	r->in_flight = 0;
+	if (err && data_error(res)) {
+		/* halve until the bad row is alone, then set it aside; the rest flows on */
+		if (n > 1) {
+			if (r->batch_cap == BATCH_ROWS)
+				cc_warn("recorder: the hub refused a batch of %zu rows as bad data (%s); "
+					"finding the rows it refuses", n, err);
+			r->batch_cap = n / 2;
+		} else {
+			const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+			refused_row(r, primary ? primary : err);
+			r->batch_cap = BATCH_ROWS;
+		}
+		flush(r);
+		return;
+	}
 	if (err) {
 		/* keep the rows; try again later (a lost connection retries when it is back) */
 		cc_warn("recorder: writing %zu rows to the hub failed: %s", n, err);
@@ -187,7 +291,8 @@ static void flush(struct cc_recorder *r)
 	const char *params[NCOLS];
 	enum kind kind;
 	size_t n = 0;
-	char num[64], iso[40];
+	char num[64], iso[80];  /* room for any int year the compiler can imagine */
+	const char *when;
 	int rc;
 
 	if (!r->pc || cc_pgconn_state(r->pc) != CC_PG_READY || r->in_flight || !r->count)
@@ -196,27 +301,28 @@ static void flush(struct cc_recorder *r)
 	kind = at(r, 0)->kind;
 	for (int c = 0; c < NCOLS; c++)
 		cc_strbuf_puts(&cols[c], "{");
-	for (; n < r->count && n < BATCH_ROWS && at(r, n)->kind == kind; n++) {
+	for (; n < r->count && n < r->batch_cap && at(r, n)->kind == kind; n++) {
 		struct row *w = at(r, n);
 
-		cc_format_iso(w->observed_ms, iso, sizeof iso);
+		/* a time the hub cannot read is sent as NULL: refused as a row, not as a batch */
+		when = iso_time(w->observed_ms, iso, sizeof iso);
 		cc_strbuf_array_elem(&cols[0], w->partner);
 		cc_strbuf_array_elem(&cols[1], w->metric);
 		cc_strbuf_array_elem(&cols[2], w->site);
 		if (kind == LEVEL) {
 			snprintf(num, sizeof num, "%d", (int)w->value);
 			cc_strbuf_array_elem(&cols[3], num);
-			cc_strbuf_array_elem(&cols[4], iso);
+			cc_strbuf_array_elem(&cols[4], when);
 			continue;
 		}
 		if (kind == HISTORY) {
 			snprintf(num, sizeof num, "%.17g", w->value);
 			cc_strbuf_array_elem(&cols[3], num);
-			cc_strbuf_array_elem(&cols[4], iso);
+			cc_strbuf_array_elem(&cols[4], when);
 			continue;
 		}
 		cc_strbuf_array_elem(&cols[3], w->value_text);
-		cc_strbuf_array_elem(&cols[4], w->observed_ms ? iso : NULL);
+		cc_strbuf_array_elem(&cols[4], w->observed_ms ? when : NULL);
 		snprintf(num, sizeof num, "%d", w->feed_id);
 		cc_strbuf_array_elem(&cols[5], w->feed_id ? num : NULL);
 		snprintf(num, sizeof num, "%" PRId64, w->row_id);
@@ -260,6 +366,7 @@ struct cc_recorder *cc_recorder_create(struct lws_context *ctx, size_t max_rows)
 
 	r->ctx = ctx;
 	r->max_rows = max_rows ? max_rows : 1;
+	r->batch_cap = BATCH_ROWS;
 	return r;
 }
 
@@ -302,6 +409,7 @@ void cc_recorder_maintain(struct cc_recorder *r, int retention_days)
 uint64_t cc_recorder_written(const struct cc_recorder *r) { return r->written; }
 uint64_t cc_recorder_dropped(const struct cc_recorder *r) { return r->dropped; }
 uint64_t cc_recorder_quarantined(const struct cc_recorder *r) { return r->quarantined; }
+uint64_t cc_recorder_refused(const struct cc_recorder *r) { return r->refused; }
 size_t cc_recorder_pending(const struct cc_recorder *r) { return r->count; }
 
 void cc_recorder_destroy(struct cc_recorder *r)

@@ -2,7 +2,8 @@
  * Writes what the board accepted (history) and what it refused (quarantine) to the hub, in
  * batches, without blocking the loop. Rows wait in memory while the hub is unreachable and are
  * written when it is back; past max_rows the oldest are dropped and counted, so a long hub
- * outage costs bounded memory and says what it lost.
+ * outage costs bounded memory and says what it lost. A batch the hub refuses as bad data is
+ * split until the bad rows are alone; they are set aside and the rest is written.
  */
 #ifndef CC_RECORDER_H
 #define CC_RECORDER_H
@@ -36,6 +37,9 @@ void cc_recorder_maintain(struct cc_recorder *r, int retention_days);
 uint64_t cc_recorder_written(const struct cc_recorder *r);
 uint64_t cc_recorder_dropped(const struct cc_recorder *r);
 uint64_t cc_recorder_quarantined(const struct cc_recorder *r);
+/* Rows the hub refused as bad data (SQLSTATE class 22, 23 or 54) one by one, after their batch
+ * was split to find them: history rows among them went to quarantine, others were dropped. */
+uint64_t cc_recorder_refused(const struct cc_recorder *r);
 size_t cc_recorder_pending(const struct cc_recorder *r);
 
 #endif

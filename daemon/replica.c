@@ -127,7 +127,7 @@ void cc_replica_partner(struct cc_replica *r, const char *partner, const char *s
 			const char *reason, const char *error, json_t *feed_errors)
 {
 	char *fe = json_dumps(feed_errors, JSON_COMPACT);
-	const char *params[5] = { partner, state, reason ? reason : "", error, fe };
+	const char *params[5] = { partner, state, reason ? reason : "", error, fe ? fe : "[]" };
 
 	if (r->pc && cc_pgconn_state(r->pc) == CC_PG_READY)
 		cc_pgconn_query(r->pc,

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct cc_access;
 struct cc_app;
 struct cc_request;
 
@@ -26,7 +27,12 @@ const char *cc_request_tail(const struct cc_request *r);
 const char *cc_request_arg(struct cc_request *r, const char *name);  /* NULL when absent */
 json_t *cc_request_body(const struct cc_request *r);  /* parsed JSON body, NULL if none */
 const char *cc_request_header(struct cc_request *r, const char *name); /* e.g. "cookie" */
+/* The client's address: the X-Forwarded-For client when the TCP peer is a trusted proxy
+ * (trusted_proxies), else the TCP peer. */
 const char *cc_request_peer(const struct cc_request *r);
+const char *cc_request_tcp_peer(const struct cc_request *r);  /* the socket's peer */
+/* The origin and /metrics policy (access.h). */
+const struct cc_access *cc_request_access(const struct cc_request *r);
 struct cc_app *cc_request_app(const struct cc_request *r);
 
 /* Who is asking, set by the authentication step before the handler runs. */

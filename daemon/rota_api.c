@@ -2,8 +2,10 @@
 #include "app.h"
 #include "authstore.h"
 #include "hubreply.h"
+#include "utf8.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,86 +210,108 @@ static bool parse_iso(const char *s, int64_t *ms)
 	return true;
 }
 
-void cc_rota_api_shift_add(struct cc_request *r)
+/* The reason goes into a JSON reply: cut between characters, never inside one. */
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int refuse(char *err, size_t errlen, const char *fmt, ...)
 {
-	json_t *body = cc_request_body(r), *v;
-	const char *key, *team, *person, *starts, *ends, *reason = "";
-	const char *params[8];
-	char level[8];
-	bool is_override = false;
-	int64_t s_ms, e_ms;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cc_utf8_copy(err, errlen, msg);
+	return -1;
+}
+
+/* Only the fields in known (NULL-terminated) may appear. */
+static int known_fields(const json_t *body, const char *const *known, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)body, key, v) {
+		const char *const *k = known;
+		char cut[64];
+
+		while (*k && strcmp(key, *k))
+			k++;
+		if (!*k)
+			return refuse(err, errlen, "unknown field '%s'",
+				      cc_utf8_copy(cut, sizeof cut, key));
+	}
+	return 0;
+}
+
+int cc_rota_shift_parse(const json_t *body, struct cc_shift_add *out, char *err, size_t errlen)
+{
+	static const char *const known[] = { "team", "level", "person", "starts_at", "ends_at",
+					     "is_override", "reason", NULL };
+	json_t *v;
 	json_int_t lv;
 
-	if (!json_is_object(body)) {
-		cc_request_error(r, 400, "the body must be a JSON object");
-		return;
-	}
-	json_object_foreach(body, key, v) {
-		if (strcmp(key, "team") && strcmp(key, "level") && strcmp(key, "person") &&
-		    strcmp(key, "starts_at") && strcmp(key, "ends_at") &&
-		    strcmp(key, "is_override") && strcmp(key, "reason")) {
-			cc_request_error(r, 400, "unknown field '%.60s'", key);
-			return;
-		}
-	}
-	team = json_string_value(json_object_get(body, "team"));
-	person = json_string_value(json_object_get(body, "person"));
-	starts = json_string_value(json_object_get(body, "starts_at"));
-	ends = json_string_value(json_object_get(body, "ends_at"));
-	if (!valid_name(team)) {
-		cc_request_error(r, 400, "team is required: the name of a team");
-		return;
-	}
-	if (!valid_name(person)) {
-		cc_request_error(r, 400, "person is required: the name of a person");
-		return;
-	}
+	memset(out, 0, sizeof *out);
+	out->reason = "";
+	if (!json_is_object(body))
+		return refuse(err, errlen, "the body must be a JSON object");
+	if (known_fields(body, known, err, errlen))
+		return -1;
+	out->team = json_string_value(json_object_get(body, "team"));
+	out->person = json_string_value(json_object_get(body, "person"));
+	out->starts_at = json_string_value(json_object_get(body, "starts_at"));
+	out->ends_at = json_string_value(json_object_get(body, "ends_at"));
+	if (!valid_name(out->team))
+		return refuse(err, errlen, "team is required: the name of a team");
+	if (!valid_name(out->person))
+		return refuse(err, errlen, "person is required: the name of a person");
 	v = json_object_get(body, "level");
 	lv = v ? (json_is_integer(v) ? json_integer_value(v) : 0) : 1;
-	if (lv < 1 || lv > 5) {
-		cc_request_error(r, 400, "level must be a whole number from 1 to 5");
-		return;
-	}
-	if (!parse_iso(starts, &s_ms)) {
-		cc_request_error(r, 400, "starts_at must be an ISO 8601 time with a zone, "
-					 "e.g. 2026-01-31T08:00:00Z");
-		return;
-	}
-	if (!parse_iso(ends, &e_ms)) {
-		cc_request_error(r, 400, "ends_at must be an ISO 8601 time with a zone, "
-					 "e.g. 2026-01-31T20:00:00Z");
-		return;
-	}
-	if (e_ms <= s_ms) {
-		cc_request_error(r, 400, "ends_at must be after starts_at");
-		return;
-	}
+	if (lv < 1 || lv > 5)
+		return refuse(err, errlen, "level must be a whole number from 1 to 5");
+	out->level = (int)lv;
+	if (!parse_iso(out->starts_at, &out->starts_ms))
+		return refuse(err, errlen, "starts_at must be an ISO 8601 time with a zone, "
+					   "e.g. 2026-01-31T08:00:00Z");
+	if (!parse_iso(out->ends_at, &out->ends_ms))
+		return refuse(err, errlen, "ends_at must be an ISO 8601 time with a zone, "
+					   "e.g. 2026-01-31T20:00:00Z");
+	if (out->ends_ms <= out->starts_ms)
+		return refuse(err, errlen, "ends_at must be after starts_at");
 	if ((v = json_object_get(body, "is_override"))) {
-		if (!json_is_boolean(v)) {
-			cc_request_error(r, 400, "is_override must be true or false");
-			return;
-		}
-		is_override = json_is_true(v);
+		if (!json_is_boolean(v))
+			return refuse(err, errlen, "is_override must be true or false");
+		out->is_override = json_is_true(v);
 	}
 	if ((v = json_object_get(body, "reason"))) {
-		if (!json_is_string(v) || strlen(json_string_value(v)) > 500) {
-			cc_request_error(r, 400, "reason must be text of at most 500 characters");
-			return;
-		}
-		reason = json_string_value(v);
+		if (!json_is_string(v) || strlen(json_string_value(v)) > 500)
+			return refuse(err, errlen, "reason must be text of at most 500 characters");
+		out->reason = json_string_value(v);
 	}
-	if (is_override && !*reason) {
-		cc_request_error(r, 400, "reason is required for an override");
+	if (out->is_override && !*out->reason)
+		return refuse(err, errlen, "reason is required for an override");
+	return 0;
+}
+
+void cc_rota_api_shift_add(struct cc_request *r)
+{
+	struct cc_shift_add s;
+	const char *params[8];
+	char level[8], err[200];
+
+	if (cc_rota_shift_parse(cc_request_body(r), &s, err, sizeof err)) {
+		cc_request_error(r, 400, "%s", err);
 		return;
 	}
-	snprintf(level, sizeof level, "%d", (int)lv);
-	params[0] = team;
+	snprintf(level, sizeof level, "%d", s.level);
+	params[0] = s.team;
 	params[1] = level;
-	params[2] = person;
-	params[3] = starts;
-	params[4] = ends;
-	params[5] = is_override ? "true" : "false";
-	params[6] = reason;
+	params[2] = s.person;
+	params[3] = s.starts_at;
+	params[4] = s.ends_at;
+	params[5] = s.is_override ? "true" : "false";
+	params[6] = s.reason;
 	params[7] = cc_request_user(r);
 	run(r, pending(r, 201), shift_add_sql, 8, params);
 }
@@ -300,7 +324,8 @@ void cc_rota_api_shift_delete(struct cc_request *r)
 	size_t n = strspn(id, "0123456789");
 
 	if (!n || id[n] || n > 9) {
-		cc_request_error(r, 404, "no shift '%.20s'", id);
+		char cut[24];
+		cc_request_error(r, 404, "no shift '%s'", cc_utf8_copy(cut, sizeof cut, id));
 		return;
 	}
 	p = pending(r, 200);
@@ -311,102 +336,107 @@ void cc_rota_api_shift_delete(struct cc_request *r)
 	run(r, p, shift_delete_sql, 2, params);
 }
 
-void cc_rota_api_person_save(struct cc_request *r)
+/* One contact of a person: webhook (an http(s) URL), email (an address) or exec (a JSON array
+ * of strings: the command and its arguments), with an optional secret. */
+static int check_contact(const json_t *c, size_t i, char *err, size_t errlen)
 {
-	json_t *body = cc_request_body(r), *v, *contacts, *c, *list;
-	const char *key, *name, *label;
-	const char *params[4];
-	struct pending *p;
+	const char *ch = json_string_value(json_object_get(c, "channel"));
+	const char *target = json_string_value(json_object_get(c, "target"));
+	json_t *secret = json_object_get(c, "secret");
+
+	if (!json_is_object(c) || !ch ||
+	    (strcmp(ch, "webhook") && strcmp(ch, "email") && strcmp(ch, "exec")))
+		return refuse(err, errlen, "contacts[%zu]: channel must be webhook, email or exec", i);
+	if (!target || !*target || strlen(target) > 1000)
+		return refuse(err, errlen, "contacts[%zu]: target is required: 1 to 1000 characters",
+			      i);
+	if (!strcmp(ch, "email") && !strchr(target, '@'))
+		return refuse(err, errlen, "contacts[%zu]: target must be an email address", i);
+	if (!strcmp(ch, "webhook") && strncmp(target, "https://", 8) &&
+	    strncmp(target, "http://", 7))
+		return refuse(err, errlen, "contacts[%zu]: target must be an http(s) URL", i);
+	if (!strcmp(ch, "exec")) {
+		json_t *argv = json_loads(target, 0, NULL), *a;
+		bool ok = json_is_array(argv) && json_array_size(argv) > 0;
+		size_t j;
+
+		json_array_foreach(argv, j, a)
+			ok = ok && json_is_string(a);
+		json_decref(argv);
+		if (!ok)
+			return refuse(err, errlen, "contacts[%zu]: target must be a JSON array of "
+						   "strings (the command and its arguments)", i);
+	}
+	if (secret && !json_is_null(secret) &&
+	    (!json_is_string(secret) || strlen(json_string_value(secret)) > 1000))
+		return refuse(err, errlen, "contacts[%zu]: secret must be text", i);
+	return 0;
+}
+
+int cc_rota_person_parse(const json_t *body, struct cc_person_save *out, char *err,
+			 size_t errlen)
+{
+	static const char *const known[] = { "name", "label", "contacts", NULL };
+	json_t *contacts, *c, *list;
 	size_t i;
 
-	if (!json_is_object(body)) {
-		cc_request_error(r, 400, "the body must be a JSON object");
-		return;
-	}
-	json_object_foreach(body, key, v) {
-		if (strcmp(key, "name") && strcmp(key, "label") && strcmp(key, "contacts")) {
-			cc_request_error(r, 400, "unknown field '%.60s'", key);
-			return;
-		}
-	}
-	name = json_string_value(json_object_get(body, "name"));
-	label = json_string_value(json_object_get(body, "label"));
-	if (!valid_name(name)) {
-		cc_request_error(r, 400, "name must be 1 to 63 lower-case letters, digits or _.- "
-					 "(starting with a letter or digit)");
-		return;
-	}
-	if (!label || !*label || strlen(label) > 200) {
-		cc_request_error(r, 400, "label is required: 1 to 200 characters");
-		return;
-	}
+	memset(out, 0, sizeof *out);
+	if (!json_is_object(body))
+		return refuse(err, errlen, "the body must be a JSON object");
+	if (known_fields(body, known, err, errlen))
+		return -1;
+	out->name = json_string_value(json_object_get(body, "name"));
+	out->label = json_string_value(json_object_get(body, "label"));
+	if (!valid_name(out->name))
+		return refuse(err, errlen, "name must be 1 to 63 lower-case letters, digits or _.- "
+					   "(starting with a letter or digit)");
+	if (!out->label || !*out->label || strlen(out->label) > 200)
+		return refuse(err, errlen, "label is required: 1 to 200 characters");
 	contacts = json_object_get(body, "contacts");
-	if (contacts && (!json_is_array(contacts) || json_array_size(contacts) > 20)) {
-		cc_request_error(r, 400, "contacts must be a list of at most 20 contacts");
-		return;
-	}
+	if (contacts && (!json_is_array(contacts) || json_array_size(contacts) > 20))
+		return refuse(err, errlen, "contacts must be a list of at most 20 contacts");
 	list = json_array();
 	json_array_foreach(contacts, i, c) {
-		const char *ch = json_string_value(json_object_get(c, "channel"));
-		const char *target = json_string_value(json_object_get(c, "target"));
 		json_t *secret = json_object_get(c, "secret"), *e;
 
-		if (!json_is_object(c) || !ch ||
-		    (strcmp(ch, "webhook") && strcmp(ch, "email") && strcmp(ch, "exec"))) {
-			cc_request_error(r, 400, "contacts[%zu]: channel must be webhook, email or exec",
-					 i);
+		if (check_contact(c, i, err, errlen)) {
 			json_decref(list);
-			return;
+			return -1;
 		}
-		if (!target || !*target || strlen(target) > 1000) {
-			cc_request_error(r, 400, "contacts[%zu]: target is required: 1 to 1000 "
-						 "characters", i);
+		e = json_pack("{s:s,s:s}", "channel", json_string_value(json_object_get(c, "channel")),
+			      "target", json_string_value(json_object_get(c, "target")));
+		if (e && json_is_string(secret) && *json_string_value(secret) &&
+		    json_object_set(e, "secret", secret)) {
+			json_decref(e);
+			e = NULL;  /* never save a contact without the secret it was given */
+		}
+		if (!e || json_array_append_new(list, e)) {
 			json_decref(list);
-			return;
+			return refuse(err, errlen, "contacts[%zu]: cannot be encoded", i);
 		}
-		if (!strcmp(ch, "email") && !strchr(target, '@')) {
-			cc_request_error(r, 400, "contacts[%zu]: target must be an email address", i);
-			json_decref(list);
-			return;
-		}
-		if (!strcmp(ch, "webhook") && strncmp(target, "https://", 8) &&
-		    strncmp(target, "http://", 7)) {
-			cc_request_error(r, 400, "contacts[%zu]: target must be an http(s) URL", i);
-			json_decref(list);
-			return;
-		}
-		if (!strcmp(ch, "exec")) {
-			json_t *argv = json_loads(target, 0, NULL);
-			bool ok = json_is_array(argv) && json_array_size(argv) > 0;
-			size_t j;
-			json_t *a;
+	}
+	out->contacts = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	if (!out->contacts)
+		return refuse(err, errlen, "contacts cannot be encoded");
+	return 0;
+}
 
-			json_array_foreach(argv, j, a)
-				ok = ok && json_is_string(a);
-			json_decref(argv);
-			if (!ok) {
-				cc_request_error(r, 400, "contacts[%zu]: target must be a JSON array of "
-							 "strings (the command and its arguments)", i);
-				json_decref(list);
-				return;
-			}
-		}
-		if (secret && !json_is_null(secret) &&
-		    (!json_is_string(secret) || strlen(json_string_value(secret)) > 1000)) {
-			cc_request_error(r, 400, "contacts[%zu]: secret must be text", i);
-			json_decref(list);
-			return;
-		}
-		e = json_pack("{s:s,s:s}", "channel", ch, "target", target);
-		if (json_is_string(secret) && *json_string_value(secret))
-			json_object_set(e, "secret", secret);
-		json_array_append_new(list, e);
+void cc_rota_api_person_save(struct cc_request *r)
+{
+	struct cc_person_save ps;
+	const char *params[4];
+	struct pending *p;
+	char err[200];
+
+	if (cc_rota_person_parse(cc_request_body(r), &ps, err, sizeof err)) {
+		cc_request_error(r, 400, "%s", err);
+		return;
 	}
 	p = pending(r, 200);
-	p->json = json_dumps(list, JSON_COMPACT);
-	json_decref(list);
-	params[0] = name;
-	params[1] = label;
+	p->json = ps.contacts;
+	params[0] = ps.name;
+	params[1] = ps.label;
 	params[2] = p->json;
 	params[3] = cc_request_user(r);
 	run(r, p, person_save_sql, 4, params);

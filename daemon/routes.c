@@ -8,6 +8,8 @@
 #include "session_api.h"
 #include "threshold_api.h"
 
+#include <string.h>
+
 static void feeds(struct cc_request *r)
 {
 	cc_request_reply(r, 200, cc_app_feeds_json(cc_request_app(r)));
@@ -45,3 +47,22 @@ const struct cc_route cc_routes[] = {
 	{ "POST", "/api/rota/people", CC_ROLE_ADMIN, true, cc_rota_api_person_save },
 	{ NULL, NULL, CC_ROLE_NONE, false, NULL },
 };
+
+const struct cc_route *cc_route_find(const char *method, const char *path, const char **tail,
+				     bool *path_known)
+{
+	*path_known = false;
+	*tail = "";
+	for (const struct cc_route *rt = cc_routes; rt->path; rt++) {
+		size_t n = strlen(rt->path);
+		bool prefix = rt->path[n - 1] == '/';
+		if (prefix ? strncmp(path, rt->path, n) || !path[n] : strcmp(path, rt->path))
+			continue;
+		*path_known = true;
+		if (!strcmp(rt->method, method)) {
+			*tail = prefix ? path + n : "";
+			return rt;
+		}
+	}
+	return NULL;
+}

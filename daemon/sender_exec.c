@@ -1,12 +1,17 @@
 /* Exec delivery: run a command with the alert as JSON on stdin, without blocking the loop.
  *
- * The child is started with posix_spawnp (no shell; glibc runs it with vfork semantics and
+ * The child is started with posix_spawn (no shell; glibc runs it with vfork semantics and
  * reports a failed exec as an error) in its own process group, with an empty signal mask and
  * default dispositions: the daemon blocks SIGINT/SIGTERM for its signalfd and ignores SIGPIPE,
  * and both would otherwise be inherited. Its stdin, stdout and stderr are pipes whose other
  * ends are non-blocking and watched by the loop. The exit is noticed through a pidfd watched
  * the same way (no SIGCHLD handling, nothing shared with signals.c), with a 50 ms waitid poll
- * where pidfd_open is refused. A timeout sends SIGTERM to the group, then SIGKILL. */
+ * where pidfd_open is refused. A timeout sends SIGTERM to the group, then SIGKILL.
+ *
+ * Children get a clean environment of their own, not the daemon's: that holds the hub's
+ * connection settings (PGPASSWORD and friends) and whatever else the service manager set, none
+ * of which a notification script needs or should see. A bare command name is looked up in that
+ * same PATH, so what runs is what the child's PATH would find. */
 #include "sender_int.h"
 #include "log.h"
 #include "util.h"
@@ -30,7 +35,15 @@
 #define READS_PER_EVENT 16      /* then let the loop serve others */
 #define PIPE_MAX (1024 * 1024)  /* grow the stdin pipe up to this to take the JSON at once */
 
-extern char **environ;
+#define CHILD_PATH "/usr/local/bin:/usr/bin:/bin"
+
+static char *const child_env[] = {
+	"PATH=" CHILD_PATH,
+	"LANG=C.UTF-8",
+	"LC_ALL=C.UTF-8",
+	"HOME=/",
+	NULL,
+};
 
 struct tail {
 	char buf[TAIL];
@@ -372,13 +385,35 @@ static void close_pipe(int p[2])
 	p[0] = p[1] = -1;
 }
 
+/* The program a command names: a path as it is, a bare name searched in CHILD_PATH. NULL when
+ * there is no such executable. */
+static const char *find_program(const char *name, char *buf, size_t len)
+{
+	const char *dir = CHILD_PATH;
+
+	if (strchr(name, '/'))
+		return name;
+	while (*dir) {
+		size_t n = strcspn(dir, ":");
+		if ((size_t)snprintf(buf, len, "%.*s/%s", (int)n, dir, name) < len &&
+		    !access(buf, X_OK))
+			return buf;
+		dir += n + (dir[n] == ':');
+	}
+	return NULL;
+}
+
 static int spawn(pid_t *pid, const char *const *argv, int in, int out, int err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, all;
+	char buf[4096];
+	const char *program = find_program(argv[0], buf, sizeof buf);
 	int rc;
 
+	if (!program)
+		return ENOENT;
 	sigemptyset(&none);
 	sigfillset(&all);
 	if ((rc = posix_spawn_file_actions_init(&fa)))
@@ -396,7 +431,7 @@ static int spawn(pid_t *pid, const char *const *argv, int in, int out, int err)
 	    !(rc = posix_spawnattr_setpgroup(&at, 0)) &&
 	    !(rc = posix_spawnattr_setsigmask(&at, &none)) &&
 	    !(rc = posix_spawnattr_setsigdefault(&at, &all)))
-		rc = posix_spawnp(pid, argv[0], &fa, &at, (char *const *)argv, environ);
+		rc = posix_spawn(pid, program, &fa, &at, (char *const *)argv, child_env);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	return rc;

@@ -5,7 +5,9 @@
 #include "log.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,33 +17,24 @@
 #define COOKIE_ATTRS "; HttpOnly; SameSite=Strict; Path=/"
 
 /* commcelld speaks plain HTTP; TLS ends at the proxy in front of it (docs/scaling.md). When that
- * proxy says the browser came over HTTPS, the cookie must never travel without it. */
+ * proxy says the browser came over HTTPS, the cookie must never travel without it. Anyone can
+ * send X-Forwarded-Proto, so it counts only from a trusted proxy: one whose X-Forwarded-For was
+ * believed (the client's address then differs from the socket's peer). */
 static const char *secure_attr(struct cc_request *r)
 {
 	const char *proto = cc_request_header(r, "x-forwarded-proto");
-	return proto && !strcasecmp(proto, "https") ? "; Secure" : "";
+	bool via_trusted_proxy = strcmp(cc_request_peer(r), cc_request_tcp_peer(r)) != 0;
+
+	return via_trusted_proxy && proto && !strcasecmp(proto, "https") ? "; Secure" : "";
 }
 
-/* Count recent failures (a user's since their last success), and record this attempt only when
- * it is within the limits; also read the user's row. One statement: no window for a second
- * instance between the count and the insert of this attempt. */
+/* sql/hub/011_auth_hardening.sql decides, under a per-address lock, whether this attempt must
+ * wait, and records it when not; the user's row comes with it. */
 static const char check_sql[] =
-	"WITH f AS (SELECT "
-	" (SELECT count(*) FROM commcell.signin_attempt a WHERE $1 <> '' AND a.user_name = $1 "
-	"   AND a.at > now() - make_interval(secs => $3::int) AND a.ok IS NOT TRUE "
-	"   AND a.at > coalesce((SELECT max(b.at) FROM commcell.signin_attempt b "
-	"                        WHERE b.user_name = $1 AND b.ok), '-infinity')) AS uf, "
-	" (SELECT count(*) FROM commcell.signin_attempt a WHERE a.address = $2 "
-	"   AND a.at > now() - make_interval(secs => $3::int) AND a.ok IS NOT TRUE) AS af), "
-	"a AS (INSERT INTO commcell.signin_attempt (user_name, address) SELECT $1, $2 FROM f "
-	"      WHERE f.uf < $4::int AND f.af < $5::int RETURNING id), "
-	"w AS (SELECT ceil(extract(epoch FROM min(at) + make_interval(secs => $3::int) - now())) "
-	"      AS s FROM commcell.signin_attempt x, f WHERE x.at > now() - make_interval(secs => $3::int) "
-	"      AND x.ok IS NOT TRUE AND ((f.uf >= $4::int AND x.user_name = $1) "
-	"      OR (f.af >= $5::int AND x.address = $2))) "
-	"SELECT f.uf, f.af, (SELECT id FROM a), coalesce((SELECT s FROM w), 60), "
+	"SELECT b.attempt, b.wait_s, b.scope, b.pair_failures, b.address_failures, "
 	"u.password_hash, u.role, u.disabled_at IS NOT NULL "
-	"FROM f LEFT JOIN commcell.app_user u ON u.name = $1";
+	"FROM commcell.signin_begin($1, $2, $3::int, $4::int, $5::int, $6::int, $7::int) b "
+	"LEFT JOIN commcell.app_user u ON u.name = $1";
 
 static const char user_session_sql[] =
 	"WITH d AS (UPDATE commcell.signin_attempt SET ok = true WHERE id = $1::bigint), "
@@ -81,6 +74,7 @@ struct signin {
 	char *password;                        /* wiped and freed as soon as it is checked */
 	char token_hash[CC_SECRET_HASH_LEN + 1];   /* of the device token presented */
 	char address[64];
+	char throttle[64];                     /* what the delays count by (throttle_key) */
 	char agent[256];
 	char attempt[24];
 	enum cc_role role;
@@ -206,8 +200,10 @@ static void refuse(struct signin *s, const char *why)
 {
 	const char *params[1] = { s->attempt };
 
+	/* the delay runs from when the failure was known, not from when the slow check began */
 	cc_pgconn_query(cc_authstore_conn(s->store),
-			"UPDATE commcell.signin_attempt SET ok = false WHERE id = $1::bigint", 1,
+			"UPDATE commcell.signin_attempt SET ok = false, at = now() "
+			"WHERE id = $1::bigint", 1,
 			params, ignore, NULL);
 	cc_warn("auth: sign-in refused for '%s' from %s: %s", s->user, s->address, why);
 }
@@ -232,10 +228,33 @@ static void checked(bool ok, const char *hash, const char *err, void *arg)
 	create_session(s);
 }
 
+/* What sign-in delays count by: the address, or for IPv6 its /64, since one subscriber usually
+ * holds a whole /64 and could otherwise take a fresh address for every guess. */
+static void throttle_key(const char *address, char *out, size_t len)
+{
+	unsigned char a[16];
+	char text[INET6_ADDRSTRLEN];
+	static const unsigned char v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	cc_strlcpy(out, address, len);
+	if (inet_pton(AF_INET6, address, a) != 1 || !memcmp(a, v4_mapped, sizeof v4_mapped))
+		return;
+	memset(a + 8, 0, 8);
+	if (inet_ntop(AF_INET6, a, text, sizeof text))
+		snprintf(out, len, "%s/64", text);
+}
+
+/* "4 seconds", "15 minutes": what a person reads in the sign-in form. */
+static void say_duration(long seconds, char *out, size_t len)
+{
+	long n = seconds < 60 ? seconds : (seconds + 59) / 60;
+
+	snprintf(out, len, "%ld %s%s", n, seconds < 60 ? "second" : "minute", n == 1 ? "" : "s");
+}
+
 static void limits_read(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
 {
 	struct signin *s = arg;
-	long uf, af, retry;
 	bool disabled;
 
 	(void)pc;
@@ -244,34 +263,38 @@ static void limits_read(struct cc_pgconn *pc, PGresult *res, const char *err, vo
 		free_signin(s);
 		return;
 	}
-	uf = atol(PQgetvalue(res, 0, 0));
-	af = atol(PQgetvalue(res, 0, 1));
-	retry = atol(PQgetvalue(res, 0, 3));
-	if (PQgetisnull(res, 0, 2)) {
-		char after[24];
-		long minutes = (retry + 59) / 60;
-		snprintf(after, sizeof after, "%ld", retry > 0 ? retry : 1);
+	if (PQgetisnull(res, 0, 0)) {
+		long wait = atol(PQgetvalue(res, 0, 1));
+		bool pair = !strcmp(PQgetvalue(res, 0, 2), "pair");
+		char after[24], words[32];
+
+		if (wait < 1)
+			wait = 1;
+		snprintf(after, sizeof after, "%ld", wait);
+		say_duration(wait, words, sizeof words);
 		cc_request_add_header(s->req, "retry-after", after);
-		cc_warn("auth: sign-in from %s for '%s' rate-limited (%ld by user, %ld by address)",
-			s->address, s->user, uf, af);
-		cc_request_error(s->req, 429, "Too many failed sign-ins %s in the last %d minutes. "
-					      "Try again in %ld minute%s.",
-				 uf >= CC_SIGNIN_USER_LIMIT ? "for this user" : "from this address",
-				 CC_SIGNIN_WINDOW_S / 60, minutes, minutes == 1 ? "" : "s");
+		cc_warn("auth: sign-in from %s for '%s' delayed %ld s (%s failures for the pair, "
+			"%s from the address)", s->address, s->user, wait, PQgetvalue(res, 0, 3),
+			PQgetvalue(res, 0, 4));
+		cc_request_error(s->req, 429, "Too many failed sign-ins %s. Try again in %s.",
+				 pair ? (s->by_token ? "with a device token from this address"
+						     : "for this user from this address")
+				      : "from this address",
+				 words);
 		free_signin(s);
 		return;
 	}
-	cc_strlcpy(s->attempt, PQgetvalue(res, 0, 2), sizeof s->attempt);
+	cc_strlcpy(s->attempt, PQgetvalue(res, 0, 0), sizeof s->attempt);
 	if (s->by_token) {
 		create_session(s);
 		return;
 	}
-	disabled = PQgetvalue(res, 0, 6)[0] == 't';
-	if (PQgetisnull(res, 0, 4) || disabled || cc_role_parse(PQgetvalue(res, 0, 5), &s->role))
+	disabled = PQgetvalue(res, 0, 7)[0] == 't';
+	if (PQgetisnull(res, 0, 5) || disabled || cc_role_parse(PQgetvalue(res, 0, 6), &s->role))
 		s->role = CC_ROLE_NONE;
 	/* an unknown or disabled user costs the same time as a known one */
 	if (cc_pwhash_verify(cc_authstore_hasher(s->store),
-			     s->role == CC_ROLE_NONE ? NULL : PQgetvalue(res, 0, 4), s->password,
+			     s->role == CC_ROLE_NONE ? NULL : PQgetvalue(res, 0, 5), s->password,
 			     checked, s)) {
 		refuse(s, "password checks queue full");
 		cc_request_error(s->req, 503, "too many sign-ins at once: try again in a moment");
@@ -287,8 +310,8 @@ void cc_session_api_signin(struct cc_request *r)
 	const char *password = json_string_value(json_object_get(body, "password"));
 	const char *token = json_string_value(json_object_get(body, "token"));
 	const char *agent = cc_request_header(r, "user-agent");
-	char window[16], ulimit[16], alimit[16];
-	const char *params[5];
+	char limits[5][16];
+	const char *params[7];
 	struct signin *s;
 
 	if (!cc_auth_origin_allowed(r))
@@ -315,16 +338,18 @@ void cc_session_api_signin(struct cc_request *r)
 		s->password = cc_xstrdup(password);
 	}
 	cc_strlcpy(s->address, cc_request_peer(r), sizeof s->address);
+	throttle_key(s->address, s->throttle, sizeof s->throttle);
 	cc_strlcpy(s->agent, agent ? agent : "", sizeof s->agent);
-	snprintf(window, sizeof window, "%d", CC_SIGNIN_WINDOW_S);
-	snprintf(ulimit, sizeof ulimit, "%d", CC_SIGNIN_USER_LIMIT);
-	snprintf(alimit, sizeof alimit, "%d", CC_SIGNIN_ADDRESS_LIMIT);
+	snprintf(limits[0], sizeof limits[0], "%d", CC_SIGNIN_PAIR_FREE);
+	snprintf(limits[1], sizeof limits[1], "%d", CC_SIGNIN_ADDRESS_FREE);
+	snprintf(limits[2], sizeof limits[2], "%d", CC_SIGNIN_MAX_DELAY_S);
+	snprintf(limits[3], sizeof limits[3], "%d", CC_SIGNIN_PAIR_MEMORY_S);
+	snprintf(limits[4], sizeof limits[4], "%d", CC_SIGNIN_ADDRESS_WINDOW_S);
 	params[0] = s->user;
-	params[1] = s->address;
-	params[2] = window;
-	params[3] = ulimit;
-	params[4] = alimit;
-	if (cc_pgconn_query(cc_authstore_conn(store), check_sql, 5, params, limits_read, s)) {
+	params[1] = s->throttle;
+	for (int i = 0; i < 5; i++)
+		params[2 + i] = limits[i];
+	if (cc_pgconn_query(cc_authstore_conn(store), check_sql, 7, params, limits_read, s)) {
 		cc_request_error(r, 503, "the hub database is not reachable right now");
 		free_signin(s);
 	}

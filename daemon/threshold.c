@@ -1,4 +1,5 @@
 #include "threshold.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <math.h>
@@ -14,14 +15,18 @@ struct why {
 static int bad(struct why *w, const char *field, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Both go into a JSON reply, and jansson refuses text cut inside a character: a field name
+ * or a label from the hub longer than the caller's buffer is cut between characters. */
 static int bad(struct why *w, const char *field, const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
-	cc_strlcpy(w->field, field, w->flen);
+	cc_utf8_copy(w->field, w->flen, field);
 	va_start(ap, fmt);
-	vsnprintf(w->msg, w->mlen, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	cc_utf8_copy(w->msg, w->mlen, msg);
 	return -1;
 }
 
@@ -88,9 +93,12 @@ int cc_threshold_parse(const json_t *body, const struct cc_catalog *cat,
 		bool ok = false;
 		for (size_t i = 0; i < CC_ARRAY_LEN(known); i++)
 			ok = ok || !strcmp(key, known[i]);
-		if (!ok)
-			return bad(&w, key, "unknown field '%.60s' (known: partner, metric, site, amber, "
-					    "red, hysteresis, min_duration_s, clear)", key);
+		if (!ok) {
+			char cut[64];
+			return bad(&w, key, "unknown field '%s' (known: partner, metric, site, amber, "
+					    "red, hysteresis, min_duration_s, clear)",
+				   cc_utf8_copy(cut, sizeof cut, key));
+		}
 	}
 	if (text(&w, body, "partner", out->partner, sizeof out->partner, true) < 0 ||
 	    text(&w, body, "metric", out->metric, sizeof out->metric, true) < 0)

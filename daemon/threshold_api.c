@@ -128,8 +128,12 @@ void cc_threshold_api_change(struct cc_request *r)
 	ch->req = r;
 	if (cc_threshold_parse(cc_request_body(r), cc_app_catalog(app), c, field, sizeof field, msg,
 			       sizeof msg)) {
+		json_t *o = json_pack("{s:s,s:s}", "error", msg, "field", field);
 		free(ch);
-		cc_request_reply(r, 400, json_pack("{s:s,s:s}", "error", msg, "field", field));
+		if (o)
+			cc_request_reply(r, 400, o);
+		else
+			cc_request_error(r, 400, "the threshold change is not valid");
 		return;
 	}
 	snprintf(amber, sizeof amber, "%.17g", c->amber);

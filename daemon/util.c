@@ -82,18 +82,24 @@ int64_t cc_mono_ms(void)
 
 void cc_format_iso(int64_t epoch_ms, char *buf, size_t len)
 {
-	time_t secs = (time_t)(epoch_ms / 1000);
-	int ms = (int)(epoch_ms % 1000);
+	/* Clamp to years 0001..9999 so every caller gets a well-formed, fixed-width ISO 8601 time
+	 * (PostgreSQL and browsers read it) whatever a partner or a client sent. */
+	const int64_t lo = -62135596800000LL, hi = 253402300799999LL;
+	int64_t t = epoch_ms < lo ? lo : epoch_ms > hi ? hi : epoch_ms;
+	time_t secs = (time_t)(t / 1000);
+	int ms = (int)(t % 1000);
 	struct tm tm;
-	char base[24];
 
 	if (ms < 0) {
 		ms += 1000;
 		secs -= 1;
 	}
-	gmtime_r(&secs, &tm);
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%03dZ", base, ms);
+	if (!gmtime_r(&secs, &tm)) {
+		snprintf(buf, len, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 void cc_strlcpy(char *dst, const char *src, size_t len)

@@ -28,18 +28,24 @@ def metric_value(daemon, name):
 
 class ScaleOutTest(EnvCase):
     env_options = {'poll_ms': 500}
+    start_daemon = False
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
+        # displays open the board through HAProxy: its origin is the one their pages come from
+        cls.lb_port = ce.free_port()
+        lb_origin = 'http://127.0.0.1:%d' % cls.lb_port
+        env.write_config(allowed_origins=lb_origin)
+        env.start_daemon()
         cls.tmp = tempfile.mkdtemp(prefix='commcell-scale-')
         os.chmod(cls.tmp, 0o755)
         ce.wait_until(lambda: metric_value(env.daemon, 'commcell_leader') == 1, 15,
                       what='the first instance to lead')
         cls.b = ce.Daemon(env.daemon.bin, os.path.join(cls.tmp, 'b.conf'),
                           os.path.join(cls.tmp, 'b.log'))
-        cls.b.write_config(ce.free_port(), env.hub_conninfo())
+        cls.b.write_config(ce.free_port(), env.hub_conninfo(), allowed_origins=lb_origin)
         cls.b.start()
         cls.hook = Receiver().start()
         env.hub("INSERT INTO commcell.person VALUES ('carol', 'Carol')")
@@ -51,7 +57,6 @@ class ScaleOutTest(EnvCase):
         env.hub("INSERT INTO commcell.escalation_policy (name) VALUES ('std')")
         env.hub("INSERT INTO commcell.alert_rule (name, partner, metric, status, team, policy) "
                 "VALUES ('occupancy red', 'acute', 'beds.ga_occupancy', 'red', 'ops', 'std')")
-        cls.lb_port = ce.free_port()
         cfg = os.path.join(cls.tmp, 'haproxy.cfg')
         with open(cfg, 'w') as f:
             f.write('''global

@@ -1,4 +1,5 @@
 #include "board.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <check.h>
@@ -454,6 +455,53 @@ START_TEST(levels_follow_rules_and_listener_hears_changes)
 }
 END_TEST
 
+/* Hub text (a level rule's description, a partner's error) longer than the board keeps, with a
+ * two-byte character just where it is cut: a cut inside it made jansson refuse the text. */
+static char *long_text(size_t ascii)
+{
+	char *t = cc_xmalloc(ascii + 40);
+	memset(t, 'a', ascii);
+	strcpy(t + ascii, "\xC3\xA9 end");
+	return t;
+}
+
+START_TEST(long_hub_text_is_cut_between_characters)
+{
+	struct cc_level_rule *r = cc_catalog_add_level_rule(cat);
+	char *err = long_text(254);
+	json_t *o, *level, *e, *p;
+	const char *why;
+
+	r->level = 2;
+	r->red_only = true;
+	r->count = 1;
+	r->description = long_text(254);
+	observe(board, "acute", "beds.ga_occupancy", "", 99, NOW, NOW);
+	observe(board, "ambulance", "amb.handover_over_60", "", 0, NOW, NOW);
+	cc_msg_unref(cc_board_flush(board, NOW));
+	ck_assert_int_eq(cc_board_level(board, &why), 2);
+	ck_assert_msg(cc_utf8_valid(why, strlen(why)), "reason cut inside a character");
+	ck_assert_msg(strstr(why, "(1 now)") != NULL, "the count is kept: %s", why);
+	level = cc_board_level_json(board);
+	ck_assert_ptr_nonnull(level);
+	ck_assert_ptr_nonnull(str(level, "reason"));
+	json_decref(level);
+	cc_board_partner_state(board, "ambulance", "backoff", err, err, NOW);
+	o = parse_msg(cc_board_flush(board, NOW));
+	e = find(json_object_get(o, "metrics"), "ambulance", "amb.handover_over_60", "");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(str(e, "status"), "error");
+	ck_assert_ptr_nonnull(str(e, "reason"));
+	p = json_array_get(json_object_get(o, "partners"), 0);
+	ck_assert_ptr_nonnull(str(p, "reason"));
+	json_decref(o);
+	o = parse_msg(cc_board_snapshot(board, NOW));
+	ck_assert_ptr_nonnull(str(json_object_get(o, "level"), "reason"));
+	json_decref(o);
+	free(err);
+}
+END_TEST
+
 START_TEST(message_refcount)
 {
 	struct cc_msg *m = cc_msg_create("{\"a\":1}", 7);
@@ -490,6 +538,7 @@ int main(void)
 	tcase_add_test(tc, flapping_value_does_not_flap_the_status);
 	tcase_add_test(tc, site_override_thresholds);
 	tcase_add_test(tc, levels_follow_rules_and_listener_hears_changes);
+	tcase_add_test(tc, long_hub_text_is_cut_between_characters);
 	tcase_add_test(tc, message_refcount);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -1014,6 +1014,42 @@ START_TEST(exec_gets_json_on_stdin)
 }
 END_TEST
 
+START_TEST(exec_child_gets_a_clean_environment)
+{
+	struct result r = { 0 };
+	char path[] = "/tmp/commcell-sender-XXXXXX";
+	/* a bare name: looked up in the child's PATH */
+	const char *argv[] = { "env", NULL };
+	const char *dump[] = { "sh", "-c", "env > \"$0\"", path, NULL };
+	char got[4096] = "";
+	int fd = mkstemp(path);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	setenv("PGPASSWORD", "hub-secret-4711", 1);
+	setenv("COMMCELL_TEST_SECRET", "token-0815", 1);
+	ck_assert_int_eq(cc_sender_exec(H.s, argv, "{}", 5000, on_done, &r), 0);
+	run_until_done(5000);
+	ck_assert_msg(r.ok, "%s", r.detail);
+	memset(&r, 0, sizeof r);
+	ck_assert_int_eq(cc_sender_exec(H.s, dump, "{}", 5000, on_done, &r), 0);
+	run_until_done(5000);
+	unsetenv("PGPASSWORD");
+	unsetenv("COMMCELL_TEST_SECRET");
+	ck_assert_msg(r.ok, "%s", r.detail);
+	n = read(fd, got, sizeof got - 1);
+	ck_assert_int_ge(n, 0);
+	got[n] = '\0';
+	close(fd);
+	unlink(path);
+	ck_assert_msg(!strstr(got, "hub-secret-4711") && !strstr(got, "PGPASSWORD"), "%s", got);
+	ck_assert_msg(!strstr(got, "token-0815"), "%s", got);
+	ck_assert_msg(strstr(got, "PATH=/usr/local/bin:/usr/bin:/bin\n"), "%s", got);
+	ck_assert_msg(strstr(got, "LANG=C.UTF-8\n") && strstr(got, "LC_ALL=C.UTF-8\n"), "%s", got);
+	ck_assert_msg(strstr(got, "HOME=/\n"), "%s", got);
+}
+END_TEST
+
 START_TEST(exec_nonzero_exit_fails_with_status_and_output)
 {
 	struct result r = { 0 };
@@ -1329,6 +1365,7 @@ int main(void)
 	tcase_add_checked_fixture(cmd, exec_setup, exec_teardown);
 	tcase_set_timeout(cmd, 30);
 	tcase_add_test(cmd, exec_gets_json_on_stdin);
+	tcase_add_test(cmd, exec_child_gets_a_clean_environment);
 	tcase_add_test(cmd, exec_nonzero_exit_fails_with_status_and_output);
 	tcase_add_test(cmd, exec_killed_after_timeout);
 	tcase_add_test(cmd, exec_ignoring_sigterm_gets_sigkill);
