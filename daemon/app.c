@@ -45,7 +45,6 @@ struct cc_app {
 	struct lws_context *lws;
 	struct lws_vhost *vh;
 	struct cc_loop loop;
-	struct lws_http_mount mounts[CC_HTTPD_MOUNTS];
 
 	struct cc_hub *hub;
 	struct cc_catalog *cat;

@@ -36,8 +36,4 @@ const struct cc_access *cc_httpd_access(struct lws *wsi);
 /* The bus's gate for sending a broadcast straight to this connection's socket. */
 int cc_httpd_ws_direct_ok(struct lws *wsi);
 
-/* Kept for the storage struct cc_app reserves; nothing is mounted any more (no lws file
- * mounts: they served every file below the root). */
-#define CC_HTTPD_MOUNTS 1
-
 #endif
