@@ -1,4 +1,5 @@
 #include "netaddr.h"
+#include "utf8.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -64,7 +65,11 @@ struct cc_cidrs *cc_cidrs_parse(const char *text, char *err, size_t errlen)
 			continue;
 		}
 		if (n >= sizeof entry) {
-			snprintf(err, errlen, "'%.40s…' is too long for an address", p);
+			char shown[44];   /* cut with an ellipsis of its own */
+			memcpy(entry, p, sizeof entry - 1);
+			entry[sizeof entry - 1] = '\0';
+			cc_utf8_copy(shown, sizeof shown, entry);
+			snprintf(err, errlen, "'%s' is too long for an address", shown);
 			goto bad;
 		}
 		memcpy(entry, p, n);

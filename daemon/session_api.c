@@ -12,8 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_USER 64
-#define MAX_PASSWORD 1024
 #define COOKIE_ATTRS "; HttpOnly; SameSite=Strict; Path=/"
 
 /* commcelld speaks plain HTTP; TLS ends at the proxy in front of it (docs/scaling.md). When that
@@ -70,7 +68,7 @@ struct signin {
 	struct cc_request *req;
 	struct cc_authstore *store;
 	bool by_token;
-	char user[MAX_USER + 1];
+	char user[CC_SIGNIN_MAX_USER + 1];
 	char *password;                        /* wiped and freed as soon as it is checked */
 	char token_hash[CC_SECRET_HASH_LEN + 1];   /* of the device token presented */
 	char address[64];
@@ -302,29 +300,59 @@ static void limits_read(struct cc_pgconn *pc, PGresult *res, const char *err, vo
 	}
 }
 
+int cc_session_parse_signin(const json_t *body, struct cc_signin_body *out, char *err,
+			    size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	if (!json_is_object(body)) {
+		snprintf(err, errlen, "send {\"user\": ..., \"password\": ...} or {\"token\": ...}");
+		return -1;
+	}
+	out->user = json_string_value(json_object_get(body, "user"));
+	out->password = json_string_value(json_object_get(body, "password"));
+	out->token = json_string_value(json_object_get(body, "token"));
+	if (out->token) {
+		/* a token is hashed, never stored: only its length needs a bound */
+		if (!*out->token || strlen(out->token) > CC_SIGNIN_MAX_TOKEN) {
+			snprintf(err, errlen, "the token must have 1 to %d characters",
+				 CC_SIGNIN_MAX_TOKEN);
+			return -1;
+		}
+		out->user = out->password = NULL;
+		return 0;
+	}
+	if (!out->user || !out->password) {
+		snprintf(err, errlen, "send {\"user\": ..., \"password\": ...} or {\"token\": ...}");
+		return -1;
+	}
+	/* strlen, not json_string_length: a name with \u0000 in it is cut there, and that is
+	 * the name the hub would see */
+	if (!*out->user || strlen(out->user) > CC_SIGNIN_MAX_USER ||
+	    strlen(out->password) > CC_SIGNIN_MAX_PASSWORD) {
+		snprintf(err, errlen, "the user name must have 1 to %d characters and the "
+				      "password at most %d", CC_SIGNIN_MAX_USER, CC_SIGNIN_MAX_PASSWORD);
+		return -1;
+	}
+	return 0;
+}
+
 void cc_session_api_signin(struct cc_request *r)
 {
 	struct cc_authstore *store = cc_app_auth(cc_request_app(r));
-	json_t *body = cc_request_body(r);
-	const char *user = json_string_value(json_object_get(body, "user"));
-	const char *password = json_string_value(json_object_get(body, "password"));
-	const char *token = json_string_value(json_object_get(body, "token"));
+	struct cc_signin_body b;
+	const char *user, *password, *token;
 	const char *agent = cc_request_header(r, "user-agent");
-	char limits[5][16];
+	char limits[5][16], err[200];
 	const char *params[7];
 	struct signin *s;
 
 	if (!cc_auth_origin_allowed(r))
 		return;
-	if (!json_is_object(body) || (!token && (!user || !password))) {
-		cc_request_error(r, 400, "send {\"user\": ..., \"password\": ...} or {\"token\": ...}");
+	if (cc_session_parse_signin(cc_request_body(r), &b, err, sizeof err)) {
+		cc_request_error(r, 400, "%s", err);
 		return;
 	}
-	if (!token && (!*user || strlen(user) > MAX_USER || strlen(password) > MAX_PASSWORD)) {
-		cc_request_error(r, 400, "the user name must have 1 to %d characters and the "
-					 "password at most %d", MAX_USER, MAX_PASSWORD);
-		return;
-	}
+	user = b.user, password = b.password, token = b.token;
 	s = cc_xcalloc(1, sizeof *s);
 	s->req = r;
 	s->store = store;
