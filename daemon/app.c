@@ -4,7 +4,6 @@
 #include "fanout.h"
 #include "leader.h"
 #include "replica.h"
-#include "httpd.h"
 #include "hub.h"
 #include "log.h"
 #include "partner.h"
@@ -395,7 +394,8 @@ static void on_signal(int signo, void *user)
 	cc_app_stop(app);
 }
 
-struct cc_app *cc_app_create(const struct cc_config *cfg, char *err, size_t errlen)
+struct cc_app *cc_app_create(const struct cc_config *cfg, const struct cc_app_front *front,
+			     char *err, size_t errlen)
 {
 	static const struct cc_hub_events hev = { on_catalog, on_hub_state, on_hub_notify };
 	char host[64] = "?";
@@ -404,15 +404,7 @@ struct cc_app *cc_app_create(const struct cc_config *cfg, char *err, size_t errl
 
 	app->cfg = cfg;
 	memset(&info, 0, sizeof info);
-	{
-		/* the vhost owns it once the context exists */
-		struct cc_httpd *httpd = cc_httpd_create(cfg, err, errlen);
-		if (!httpd) {
-			free(app);
-			return NULL;
-		}
-		cc_httpd_setup(httpd, &info);
-	}
+	front->setup(front->front, &info);
 	info.port = cfg->listen_port;
 	info.iface = cfg->listen_address;
 	info.user = app;
@@ -435,13 +427,13 @@ struct cc_app *cc_app_create(const struct cc_config *cfg, char *err, size_t errl
 	app->loop.ctx = app->lws;
 	app->loop.vh = app->vh;
 	app->board = cc_board_create();
-	app->bus = cc_bus_create(app->lws, &cc_httpd_ws_protocol, snapshot, app);
+	app->bus = cc_bus_create(app->lws, front->ws_protocol, snapshot, app);
 	if (cfg->fanout_threads != 0) {
 		int threads = cfg->fanout_threads > 0 ? cfg->fanout_threads : cc_fanout_cpus();
 		char ferr[160];
 		app->fanout = cc_fanout_create(threads, cfg->fanout_batch, ferr, sizeof ferr);
 		if (app->fanout)
-			cc_bus_set_fanout(app->bus, app->fanout, cc_httpd_ws_direct_ok);
+			cc_bus_set_fanout(app->bus, app->fanout, front->direct_ok);
 		else
 			cc_warn("%s; every client is served by the event loop alone", ferr);
 	}

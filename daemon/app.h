@@ -11,13 +11,31 @@
 #include "config.h"
 
 #include <jansson.h>
+#include <libwebsockets.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 struct cc_app;
 struct cc_alerts;
 
-struct cc_app *cc_app_create(const struct cc_config *cfg, char *err, size_t errlen);
+/*
+ * The HTTP and WebSocket front the app serves through. The front calls into the app (handlers
+ * read the board, the bus, the auth store), so the app must not know the front: the composition
+ * root (main.c) makes one and hands it over here.
+ */
+struct cc_app_front {
+	void *front;
+	/* Fills the protocols and the limits lws enforces itself; the vhost owns front once a
+	 * context is created from info. */
+	void (*setup)(void *front, struct lws_context_creation_info *info);
+	const struct lws_protocols *ws_protocol;   /* the board's WebSocket protocol */
+	int (*direct_ok)(struct lws *wsi);         /* the bus's gate for direct fan-out sends */
+};
+
+/* Takes front over in every case (when the context cannot be created it is left to the
+ * exiting process, as lws may or may not have destroyed it). */
+struct cc_app *cc_app_create(const struct cc_config *cfg, const struct cc_app_front *front,
+			     char *err, size_t errlen);
 void cc_app_destroy(struct cc_app *app);
 
 /* Run the event loop until SIGINT/SIGTERM. Returns 0 on a clean stop. */

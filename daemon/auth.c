@@ -1,7 +1,6 @@
 #include "auth.h"
 #include "access.h"
 #include "app.h"
-#include "httpd.h"
 #include "log.h"
 #include "secret.h"
 #include "util.h"
@@ -107,11 +106,11 @@ static const char *header(struct lws *wsi, enum lws_token_indexes t, char *buf, 
 	return buf;
 }
 
-bool cc_auth_ws_identify(struct lws *wsi, struct cc_identity *out)
+bool cc_auth_ws_identify(struct lws *wsi, const struct cc_access *access,
+			 struct cc_identity *out)
 {
 	struct cc_app *app = lws_context_user(lws_get_context(wsi));
 	struct cc_authstore *s = cc_app_auth(app);
-	const struct cc_access *access = cc_httpd_access(wsi);
 	char origin[256], cookie[4096], authz[256];
 	const char *o = header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin);
 

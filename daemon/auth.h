@@ -32,8 +32,10 @@ bool cc_auth_change_allowed(struct cc_request *r);
  * and sign-out, which have no CSRF token to show yet. Otherwise it replies 403: false. */
 bool cc_auth_origin_allowed(struct cc_request *r);
 
-/* The WebSocket upgrade may go ahead: an Origin of this server (or none, from a non-browser)
- * and a credential. On true *out is who it is, to check again later. */
-bool cc_auth_ws_identify(struct lws *wsi, struct cc_identity *out);
+/* The WebSocket upgrade may go ahead: an Origin that access allows (or none, from a
+ * non-browser) and a credential. On true *out is who it is, to check again later. */
+struct cc_access;
+bool cc_auth_ws_identify(struct lws *wsi, const struct cc_access *access,
+			 struct cc_identity *out);
 
 #endif

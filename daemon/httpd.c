@@ -77,7 +77,8 @@ static struct cc_httpd *httpd_of(struct lws *wsi)
 	return p ? p->user : NULL;
 }
 
-const struct cc_access *cc_httpd_access(struct lws *wsi)
+/* The origin and /metrics policy of the vhost wsi belongs to. */
+static const struct cc_access *cc_httpd_access(struct lws *wsi)
 {
 	struct cc_httpd *h = httpd_of(wsi);
 
@@ -725,7 +726,7 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 				h->refused[REF_BAD_UPGRADE]++;
 			return 1;
 		}
-		return cc_auth_ws_identify(wsi, &pss->id) ? 0 : 1;
+		return cc_auth_ws_identify(wsi, cc_httpd_access(wsi), &pss->id) ? 0 : 1;
 	case LWS_CALLBACK_ESTABLISHED: {
 		/* Keep the kernel from queueing megabytes for a reader that stopped: past this much
 		 * unsent data the socket reports not writable, and the bus's bounded queue (then a
@@ -822,6 +823,19 @@ void cc_httpd_setup(struct cc_httpd *h, struct lws_context_creation_info *info)
 	/* a head must be whole within this; lws does not restart the clock per byte */
 	info->timeout_secs_ah_idle = (unsigned)h->cfg->handshake_timeout_s;
 	info->timeout_secs = (unsigned)h->cfg->handshake_timeout_s;
+}
+
+static void front_setup(void *front, struct lws_context_creation_info *info)
+{
+	cc_httpd_setup(front, info);
+}
+
+void cc_httpd_front(struct cc_httpd *h, struct cc_app_front *out)
+{
+	out->front = h;
+	out->setup = front_setup;
+	out->ws_protocol = &cc_httpd_ws_protocol;
+	out->direct_ok = cc_httpd_ws_direct_ok;
 }
 
 static void httpd_destroy(struct cc_httpd *h)

@@ -7,6 +7,7 @@
 #ifndef CC_HTTPD_H
 #define CC_HTTPD_H
 
+#include "app.h"
 #include "config.h"
 
 #include <libwebsockets.h>
@@ -26,12 +27,11 @@ struct cc_httpd *cc_httpd_create(const struct cc_config *cfg, char *err, size_t 
 /* Fills the protocol list and the limits lws enforces itself. Once a context is created from
  * info, the vhost owns h and destroys it when it ends. */
 void cc_httpd_setup(struct cc_httpd *h, struct lws_context_creation_info *info);
+/* h as the app's front (app.h): what main.c hands to cc_app_create. */
+void cc_httpd_front(struct cc_httpd *h, struct cc_app_front *out);
 /* Only for an h never given to lws_create_context (when that fails h is left to leak: the
  * daemon is exiting, and lws may or may not have destroyed it). */
 void cc_httpd_destroy(struct cc_httpd *h);
-
-/* The origin and /metrics policy of the vhost wsi belongs to. */
-const struct cc_access *cc_httpd_access(struct lws *wsi);
 
 /* The bus's gate for sending a broadcast straight to this connection's socket. */
 int cc_httpd_ws_direct_ok(struct lws *wsi);

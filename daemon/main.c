@@ -1,6 +1,7 @@
 /* commcelld: one live picture of a health system's unplanned-care pathway. */
 #include "app.h"
 #include "config.h"
+#include "httpd.h"
 #include "log.h"
 #include "pwhash.h"
 #include "secret.h"
@@ -58,6 +59,8 @@ int main(int argc, char **argv)
 	bool check_only = false;
 	struct cc_config *cfg;
 	struct cc_app *app;
+	struct cc_httpd *httpd;
+	struct cc_app_front front;
 	char err[1024];
 	int c, rc;
 
@@ -99,7 +102,14 @@ int main(int argc, char **argv)
 	}
 	cc_log_set_level(cfg->log_level);
 	cc_log_hook_lws();
-	app = cc_app_create(cfg, err, sizeof err);
+	httpd = cc_httpd_create(cfg, err, sizeof err);
+	if (!httpd) {
+		cc_error("%s", err);
+		cc_config_destroy(cfg);
+		return 1;
+	}
+	cc_httpd_front(httpd, &front);
+	app = cc_app_create(cfg, &front, err, sizeof err);
 	if (!app) {
 		cc_error("%s", err);
 		cc_config_destroy(cfg);
