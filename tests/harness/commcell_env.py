@@ -96,6 +96,18 @@ def free_port(host='127.0.0.1', avoid=()):
 _ports_handed_out = set()
 
 
+def port_still_free(port, host='127.0.0.1'):
+    """Whether nobody has taken port since free_port handed it out (an outgoing connection's
+    ephemeral port may have, when minutes passed in between)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def wait_until(pred, timeout, interval=0.05, what='condition'):
     """Poll pred() until it returns a truthy value; return it, or raise HarnessError."""
     deadline = time.monotonic() + timeout
@@ -1513,6 +1525,7 @@ class DemoEnv:
         self.cluster.no_fsync = True   # bulk loads of published data; nothing here must survive
         self.daemon = Daemon(bin or default_bin(), os.path.join(self.base, 'commcelld.conf'),
                              os.path.join(self.base, 'commcelld.log'), run_dir=self.base)
+        self.port_given = bool(http_port)
         self.http_port = http_port or free_port(avoid={self.cluster.port})
         self.log_level = log_level
         _live_envs.append(self)
@@ -1628,6 +1641,9 @@ class DemoEnv:
 
     def start_daemon(self, wait_ready=True, timeout=30):
         if not os.path.exists(self.daemon.config):
+            # the port was picked when the env was made, often minutes of data loading ago
+            if not self.port_given and not port_still_free(self.http_port):
+                self.http_port = free_port(avoid={self.cluster.port})
             self.write_config()
         return self.daemon.start(wait_ready, timeout)
 

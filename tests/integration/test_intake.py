@@ -29,11 +29,13 @@ class IntakeTest(EnvCase):
         env.hub('INSERT INTO commcell.partner (name, label, conninfo) VALUES (%s, %s, %s)',
                 (LEGACY, 'Legacy system (SQL_ASCII)',
                  env.main.conninfo(db, 'commcell_reader')))
-        env.hub('INSERT INTO commcell.feed (partner, poll_interval_ms, statement_timeout_ms) '
-                'VALUES (%s, %s, 5000)', (LEGACY, POLL_MS))
+        # the metric before the feed: each statement reloads the daemon's configuration, and a
+        # feed that starts before its metric exists would refuse the first row as unknown
         env.hub("INSERT INTO commcell.metric (partner, key, label, unit, stage, higher_is_better, "
                 "amber, red, freshness_s, decimals) VALUES (%s, %s, 'Legacy waiting', "
                 "'patients', 'admission', false, 50, 100, 600, 0)", (LEGACY, KEY))
+        env.hub('INSERT INTO commcell.feed (partner, poll_interval_ms, statement_timeout_ms) '
+                'VALUES (%s, %s, 5000)', (LEGACY, POLL_MS))
 
     def legacy(self, sql, params=None):
         return self.env.main.execute('partner_' + LEGACY, sql, params)
