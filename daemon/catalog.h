@@ -47,6 +47,7 @@ struct cc_metric_def {
 	int position;
 	double hysteresis;
 	int min_duration_s;
+	bool line_inclusive;       /* a value exactly on a line has that line's status */
 };
 
 /* A per-site override of a metric's thresholds. */

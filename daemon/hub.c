@@ -18,7 +18,7 @@ static const char *const step_sql[] = {
 	"JOIN commcell.partner p ON p.name = f.partner "
 	"WHERE f.enabled AND p.enabled ORDER BY f.id",
 	"SELECT m.partner, m.key, m.label, m.unit, m.stage, m.higher_is_better, m.amber, m.red, "
-	"m.freshness_s, m.decimals, m.position, m.hysteresis, m.min_duration_s "
+	"m.freshness_s, m.decimals, m.position, m.hysteresis, m.min_duration_s, m.line_inclusive "
 	"FROM commcell.metric m "
 	"JOIN commcell.partner p ON p.name = m.partner "
 	"JOIN commcell.stage s ON s.key = m.stage "
@@ -122,6 +122,7 @@ static void fill(struct cc_catalog *cat, enum step step, PGresult *res)
 			m->position = atoi(PQgetvalue(res, i, 10));
 			m->hysteresis = strtod(PQgetvalue(res, i, 11), NULL);
 			m->min_duration_s = atoi(PQgetvalue(res, i, 12));
+			m->line_inclusive = value_true(res, i, 13);
 			break;
 		}
 		case STEP_THRESHOLDS: {

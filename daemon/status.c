@@ -8,11 +8,14 @@ const char *cc_status_name(enum cc_status s)
 	return (unsigned)s < 5 ? names[s] : "error";
 }
 
-/* NHS thresholds are phrased "below 95%" (performance) and "above 92%" (occupancy): a value
- * exactly on the line is on target, so only a value strictly beyond it counts. */
-static bool beyond(bool higher_is_better, double value, double line)
+/* Standards word their lines both ways: "95% within 4 hours" is met by 95.0 (only a value
+ * strictly past the line counts), "fewer than 5% abandoned" is failed by 5.0 (a value on the
+ * line counts too). The metric says which (commcell.metric.line_inclusive). */
+static bool beyond(const struct cc_limits *l, double value, double line)
 {
-	return higher_is_better ? value < line : value > line;
+	if (l->line_inclusive)
+		return l->higher_is_better ? value <= line : value >= line;
+	return l->higher_is_better ? value < line : value > line;
 }
 
 void cc_limits_for(const struct cc_catalog *cat, const struct cc_metric_def *def, const char *site,
@@ -21,6 +24,7 @@ void cc_limits_for(const struct cc_catalog *cat, const struct cc_metric_def *def
 	const struct cc_threshold *t = cc_catalog_threshold(cat, def->partner, def->key, site);
 
 	out->higher_is_better = def->higher_is_better;
+	out->line_inclusive = def->line_inclusive;
 	if (t) {
 		out->has_amber = t->has_amber;
 		out->amber = t->amber;
@@ -40,9 +44,9 @@ void cc_limits_for(const struct cc_catalog *cat, const struct cc_metric_def *def
 
 enum cc_status cc_status_judge_limits(const struct cc_limits *l, double value)
 {
-	if (l->has_red && beyond(l->higher_is_better, value, l->red))
+	if (l->has_red && beyond(l, value, l->red))
 		return CC_RED;
-	if (l->has_amber && beyond(l->higher_is_better, value, l->amber))
+	if (l->has_amber && beyond(l, value, l->amber))
 		return CC_AMBER;
 	return CC_GREEN;
 }
@@ -51,6 +55,7 @@ enum cc_status cc_status_judge(const struct cc_metric_def *def, double value)
 {
 	struct cc_limits l = {
 		.higher_is_better = def->higher_is_better,
+		.line_inclusive = def->line_inclusive,
 		.has_amber = def->has_amber, .has_red = def->has_red,
 		.amber = def->amber, .red = def->red,
 	};

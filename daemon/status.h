@@ -12,9 +12,11 @@ enum cc_status { CC_GREEN = 0, CC_AMBER, CC_RED, CC_STALE, CC_ERROR };
 
 const char *cc_status_name(enum cc_status s);
 
-/* The thresholds in force for one series: the metric's defaults or its site's override. */
+/* The thresholds in force for one series: the metric's defaults or its site's override (which
+ * moves the lines but keeps the metric's wording of them, line_inclusive). */
 struct cc_limits {
 	bool higher_is_better;
+	bool line_inclusive;        /* a value on a line has its status ("fewer than 5%") */
 	bool has_amber, has_red;
 	double amber, red;
 	double hysteresis;          /* how far back past a line a value must come to leave it */

@@ -23,12 +23,14 @@ SELECT 'site-manager', 'webhook', :'webhook' WHERE :'webhook' <> '';
 INSERT INTO commcell.team (name, label) VALUES ('system-ops', 'System operations centre')
 ON CONFLICT (name) DO NOTHING;
 
--- Twelve-hour shifts (08:00 and 20:00 UTC handovers) for the next 30 days, level 1 and 2.
+-- Twelve-hour shifts (08:00 and 20:00 UTC handovers) for the next 30 days, level 1 and 2, the
+-- first starting at 20:00 UTC yesterday. The day is cut in UTC, not in the session's time zone
+-- (date_trunc of a timestamptz without a zone uses the session's).
 DELETE FROM commcell.rota_shift WHERE team = 'system-ops' AND NOT is_override;
 INSERT INTO commcell.rota_shift (team, level, person, starts_at, ends_at)
 SELECT 'system-ops', lvl, CASE lvl WHEN 1 THEN 'site-manager' ELSE 'director' END,
        s, s + interval '12 hours'
-  FROM generate_series(date_trunc('day', now()) - interval '4 hours',
+  FROM generate_series(date_trunc('day', now(), 'UTC') - interval '4 hours',
                        now() + interval '30 days', interval '12 hours') s,
        (VALUES (1), (2)) AS l(lvl);
 

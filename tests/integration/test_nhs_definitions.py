@@ -19,7 +19,10 @@ figure, at the precision it is published to:
     a trust and England on a day.
 
 NHS 111, mental health and community definitions have no published file here: they are checked
-on constructed rows, including the boundaries of each definition.
+on constructed rows, including the boundaries of each definition. So are the points issue 13
+settled (docs/metrics.md): times stamped after now, handovers ended by the incident's close,
+adult G&A, the AmbSYS clock start and centile, 12 hours from arrival as published, whole minutes
+at the 4-hour line, lines that count a value on them, the rota's changeovers in UTC.
 
 NhsDefinitionsSqlTest runs the feeds' SQL directly (as commcell_reader, read-only, as the daemon
 does): no daemon needed. It loads about 1.6 million rows, so it runs once, in the unsanitized
@@ -118,7 +121,9 @@ def load_attendances(env, groups):
     """groups: (site, department_type, attendances, breaches). Every attendance departs inside
     today's window (since London midnight, before now); breaches stay more than 4 hours, the
     others 4 hours or less, including some of exactly 4:00:00 (not a breach) and some breaches
-    of 4:00:01. Built in the database (generate_series): a million rows take seconds."""
+    of exactly 4:01:00 (the published measure counts whole minutes: test_four_hour_whole_minutes
+    has the seconds in between). Built in the database (generate_series): a million rows take
+    seconds."""
     env.partner_sql('acute', 'CREATE TABLE IF NOT EXISTS public.ae_load (site text, '
                              'department_type smallint, attendances int, breaches int)')
     env.partner_sql('acute', 'TRUNCATE public.ae_load')
@@ -133,7 +138,7 @@ def load_attendances(env, groups):
         SELECT l.site, l.department_type,
                CASE WHEN g %% 3 = 0 THEN 'ambulance' ELSE 'walk_in' END,
                d.dep - CASE WHEN g <= l.breaches
-                            THEN CASE WHEN g %% 50 = 0 THEN interval '4 hours 1 second'
+                            THEN CASE WHEN g %% 50 = 0 THEN interval '4 hours 1 minute'
                                       ELSE interval '4 hours' + (1 + g %% 600) * interval '1 minute' END
                             ELSE CASE WHEN g %% 40 = 0 THEN interval '4 hours'
                                       ELSE (20 + g %% 215) * interval '1 minute' END
@@ -291,26 +296,43 @@ def load_bed_states(env, trusts, now):
 
 
 def load_spells(env, site, nctr, discharged, now, midnight):
-    """One trust-day of the discharge sitrep: nctr patients did not meet the criteria to reside
-    today, of whom `discharged` were discharged since midnight; the rest are still in. Also
-    patients who still meet the criteria (no nctr_at) and NCTR patients discharged yesterday,
-    who must not count."""
+    """One trust-day of the discharge sitrep: nctr adults in G&A beds did not meet the criteria
+    to reside today, of whom `discharged` were discharged since midnight; the rest are still in.
+    Also rows that must not count: patients who still meet the criteria (no nctr_at), NCTR
+    patients discharged yesterday, NCTR patients in paediatric G&A, critical care or no known
+    ward (the sitrep counts adults in G&A beds), and patients discharged today whose nctr_at is
+    stamped after their discharge (a clock ahead: they were not NCTR when they left)."""
+    adult, paed, icu = site + '-nctr-adult', site + '-nctr-paed', site + '-nctr-icu'
+    env.copy_rows('acute', 'ops.ward', ('code', 'site', 'name', 'bed_type'),
+                  [(adult, site, adult, 'adult_ga'), (paed, site, paed, 'paediatric_ga'),
+                   (icu, site, icu, 'adult_critical_care')])
     rows = []
     t0, t1 = midnight + datetime.timedelta(seconds=1), now - datetime.timedelta(seconds=5)
     for i in range(discharged):
         dis = spread(t0, t1, i, discharged)
-        rows.append((site, dis - datetime.timedelta(days=6), dis - datetime.timedelta(hours=20),
+        rows.append((site, adult, dis - datetime.timedelta(days=6), dis - datetime.timedelta(hours=20),
                      (0, 1, 2, 3)[i % 4], dis))
     for i in range(nctr - discharged):
         adm = now - datetime.timedelta(days=3 + i % 20)
-        rows.append((site, adm, now - datetime.timedelta(hours=2 + i % 70), (0, 1, 2, 3)[i % 4], None))
+        rows.append((site, adult, adm, now - datetime.timedelta(hours=2 + i % 70), (0, 1, 2, 3)[i % 4],
+                     None))
     for i in range(max(10, nctr // 3)):
-        rows.append((site, now - datetime.timedelta(days=1 + i % 9), None, None, None))
+        rows.append((site, adult, now - datetime.timedelta(days=1 + i % 9), None, None, None))
     for i in range(7):
         dis = midnight - datetime.timedelta(minutes=5 + i)
-        rows.append((site, dis - datetime.timedelta(days=4), dis - datetime.timedelta(days=1), 1, dis))
+        rows.append((site, adult, dis - datetime.timedelta(days=4), dis - datetime.timedelta(days=1), 1,
+                     dis))
+    for i in range(max(6, nctr // 50)):
+        ward = (paed, icu, None)[i % 3]
+        adm = now - datetime.timedelta(days=2 + i % 5)
+        rows.append((site, ward, adm, now - datetime.timedelta(hours=3 + i % 30), 1,
+                     None if i % 2 else spread(t0, t1, i, max(6, nctr // 50))))
+    for i in range(5):
+        dis = spread(t0, t1, i, 5)
+        rows.append((site, adult, dis - datetime.timedelta(days=3), dis + datetime.timedelta(seconds=1 + i),
+                     1, dis))
     env.copy_rows('acute', 'ops.inpatient_spell',
-                  ('site', 'admitted_at', 'nctr_at', 'discharge_pathway', 'discharged_at'), rows)
+                  ('site', 'ward', 'admitted_at', 'nctr_at', 'discharge_pathway', 'discharged_at'), rows)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -399,23 +421,25 @@ def nctr_england(day):
 
 
 def beds_month_rows(month, limit=12):
-    """Trust-months whose published rate (3 dp) the rounded monthly mean counts reproduce: the
-    rate is published from unrounded means, so for about half the rows they cannot (README)."""
+    """Trust-months with paediatric G&A beds whose published adult G&A rate (3 dp) the rounded
+    monthly mean counts reproduce: the rate is published from unrounded means, so for about half
+    the rows they cannot (README). (org, adult (available, occupied), paediatric (same),
+    published adult rate, published all-G&A rate)."""
     out = []
     for r in read_csv('beds_monthly_trust_2022_2025.csv'):
-        if r['period'] != month or not r['ga_beds_available'] or not r['ga_occupancy_rate_published']:
+        if r['period'] != month or not r['adult_ga_occupancy_rate_published']:
             continue
         try:
             ga = (int(r['ga_beds_available']), int(r['ga_beds_occupied']))
             adult = (int(r['adult_ga_beds_available']), int(r['adult_ga_beds_occupied']))
-            paed = (int(r['paed_ga_beds_available'] or 0), int(r['paed_ga_beds_occupied'] or 0))
+            paed = (int(r['paed_ga_beds_available']), int(r['paed_ga_beds_occupied']))
         except ValueError:
             continue
-        if ga[0] <= 0 or (adult[0] + paed[0], adult[1] + paed[1]) != ga:
+        if adult[0] <= 0 or paed[0] <= 0 or (adult[0] + paed[0], adult[1] + paed[1]) != ga:
             continue
-        pub = D(r['ga_occupancy_rate_published'])
-        if (D(ga[1]) / D(ga[0])).quantize(D('0.001'), decimal.ROUND_HALF_UP) == pub:
-            out.append((r['org_code'], adult, paed, pub))
+        pub = D(r['adult_ga_occupancy_rate_published'])
+        if (D(adult[1]) / D(adult[0])).quantize(D('0.001'), decimal.ROUND_HALF_UP) == pub:
+            out.append((r['org_code'], adult, paed, pub, D(r['ga_occupancy_rate_published'] or '0')))
     return out[:limit]
 
 
@@ -588,19 +612,28 @@ class NhsDefinitionsSqlTest(unittest.TestCase, DefinitionChecks):
                                                                    eng['ga_occupancy_rate']))
 
     def test_ga_occupancy_monthly(self):
+        """beds.ga_occupancy is adult G&A, the rate the 92% and 95% lines refer to: each trust's
+        published adult rate, its paediatric beds loaded beside it (and counted apart)."""
         env = self.env
         rows = beds_month_rows(BEDS_MONTH)
         self.assertGreaterEqual(len(rows), 8)
+        # the rows tell adult from all G&A: with paediatric beds in, most rates differ
+        self.assertGreaterEqual(sum(1 for r in rows if r[3] != r[4]), len(rows) // 2)
         add_sites(env, [r[0] for r in rows])
         now = db_now(env, 'acute')[0]
         load_bed_states(env, [(code, [('adult_ga',) + adult, ('paediatric_ga',) + paed])
-                              for code, adult, paed, _ in rows], now)
+                              for code, adult, paed, _, _ in rows], now)
         occ = env.run_feed('acute', 'beds.ga_occupancy')
-        for code, _, _, pub in rows:
-            self.assertEqual(rounded(occ[code] / 100, 3), pub, '%s %s' % (code, BEDS_MONTH))
+        paed_occ = env.run_feed('acute', 'beds.paediatric_ga_occupancy')
+        for code, adult, paed, pub, _ in rows:
+            self.assertEqual(rounded(occ[code] / 100, 3), pub, '%s %s adult' % (code, BEDS_MONTH))
             self.assertEqual(rounded(occ[code], 1), (pub * 100).quantize(D('0.1')))
-        out('%d trusts, %s: G&A occupancy equals the published rate to 3 dp'
-            % (len(rows), BEDS_MONTH[:7]))
+            self.assertAlmostEqual(paed_occ[code], 100.0 * paed[1] / paed[0], delta=1e-9)
+        self.assertAlmostEqual(occ[''], 100.0 * sum(r[1][1] for r in rows) / sum(r[1][0] for r in rows),
+                               delta=1e-9)
+        out('%d trusts, %s: adult G&A occupancy equals the published adult rate to 3 dp '
+            '(all G&A would differ for %d)' % (len(rows), BEDS_MONTH[:7],
+                                               sum(1 for r in rows if r[3] != r[4])))
 
     # -- discharge ------------------------------------------------------------------------------
     def check_nctr(self, nctr, discharged, what):
@@ -719,6 +752,175 @@ class NhsDefinitionsSqlTest(unittest.TestCase, DefinitionChecks):
                        (ago(5000), None, 'Elsewhere', True, 'no_local_bed')])        # counts
         self.assertEqual(env.run_feed('mental_health', 'mental_health.out_of_area_placements'), {'': 2})
 
+    # -- issue 13: the letter of the definitions ----------------------------------------------------
+    def test_times_after_now_have_not_happened(self):
+        """A departure, abandonment, call-back, close, start, cancellation or assessment stamped
+        after now (a partner's clock ahead) has not happened yet, in every query alike."""
+        env = self.env
+        add_sites(env, ['AAA'])
+        now = db_now(env, 'acute')[0]
+        ago = lambda m: now - datetime.timedelta(minutes=m)    # noqa: E731
+        later = lambda m: now + datetime.timedelta(minutes=m)  # noqa: E731
+        env.copy_rows('acute', 'ops.ed_attendance', ('site', 'department_type', 'arrived_at',
+                                                     'decided_to_admit_at', 'departed_at', 'disposal'), [
+            ('AAA', 1, ago(60), None, None, None),                # in the department
+            ('AAA', 1, ago(90), ago(30), later(5), 'admitted'),   # leaves later: in, waiting for a bed
+            ('AAA', 1, ago(800), None, later(1), 'discharged'),   # leaves later: in, over 12 h
+            ('AAA', 1, ago(120), None, ago(10), 'discharged'),    # gone
+        ])
+        self.assertEqual(env.run_feed('acute', 'ed.patients_in_department'), {'AAA': 3})
+        self.assertEqual(env.run_feed('acute', 'admission.dta_waiting'), {'AAA': 1})
+        self.assertEqual(env.run_feed('acute', 'ed.twelve_hours_from_arrival'), {'AAA': 1})
+        env.copy_rows('111', 'ops.call', ('connected_at', 'answered_at', 'abandoned_at'), [
+            (ago(30), None, later(1)),       # offered, its abandonment not yet happened
+            (ago(20), None, ago(19)),        # abandoned after 60 s
+            (ago(10), ago(9.5), None),
+            (ago(5), None, None)])
+        self.assertAlmostEqual(env.run_feed('111', '111.abandoned_pct')[''], 25.0, delta=1e-9)
+        env.copy_rows('111', 'ops.ooh_case', ('created_at', 'called_back_at', 'closed_at'), [
+            (ago(40), later(5), None), (ago(30), None, later(2)), (ago(20), ago(1), None),
+            (ago(10), None, None)])
+        self.assertEqual(env.run_feed('111', 'ooh.cases_waiting'), {'': 3})
+        env.copy_rows('community', 'ops.care_package_request',
+                      ('requested_at', 'service', 'started_at', 'cancelled_at'),
+                      [(ago(100), 'reablement', later(10), None), (ago(90), 'home_care', None, later(10)),
+                       (ago(80), 'care_home', ago(5), None)])
+        self.assertEqual(env.run_feed('community', 'community.packages_awaited'), {'': 2})
+        env.copy_rows('mental_health', 'ops.crisis_referral',
+                      ('received_at', 'urgency', 'assessed_at', 'closed_at'),
+                      [(ago(60), 'urgent', later(3), None), (ago(50), 'urgent', None, later(3)),
+                       (ago(40), 'urgent', None, None), (ago(30), 'urgent', ago(1), None)])
+        self.assertEqual(env.run_feed('mental_health', 'mental_health.crisis_referrals_waiting'), {'': 3})
+
+    def test_handovers_end_at_handover_or_close(self):
+        """With no handover recorded the wait ends at the incident's close, as the sitrep counts
+        it; only an incident with neither (or both after now) is still waiting."""
+        env = self.env
+        now = db_now(env, 'ambulance')[0]
+        ago = lambda m: now - datetime.timedelta(minutes=m)    # noqa: E731
+        later = lambda m: now + datetime.timedelta(minutes=m)  # noqa: E731
+        env.copy_rows('ambulance', 'ops.hospital', ('code', 'name'), [('HHH', 'Hospital HHH')])
+        rows = [   # arrived at hospital, handover, closed
+            (ago(180), ago(170), ago(100)),   # 10 min
+            (ago(180), None, ago(160)),       # closed after 20 min, no handover stamped
+            (ago(180), None, ago(135)),       # closed after 45 min: over 30
+            (ago(180), None, None),           # still waiting, 3 h: over 30 and 60
+            (ago(180), None, later(10)),      # its close is not yet: still waiting
+            (ago(100), ago(25), ago(5)),      # 75 min: over 30 and 60
+            (ago(50), later(30), None),       # its handover is not yet: 50 min so far
+        ]
+        env.copy_rows('ambulance', 'ops.incident', ('call_connected_at', 'conveyed', 'hospital',
+                                                    'at_hospital_at', 'handover_at', 'closed_at'),
+                      [(a - datetime.timedelta(minutes=50), True, 'HHH', a, h, c) for a, h, c in rows])
+        self.assertEqual(env.run_feed('ambulance', 'ambulance.handovers_over_30_min'), {'HHH': 5})
+        self.assertEqual(env.run_feed('ambulance', 'ambulance.handovers_over_60_min'), {'HHH': 3})
+
+    def test_twelve_hours_from_arrival_published(self):
+        """The published measure: type 1 attendances that departed (since midnight) more than
+        12 hours after arrival, whole minutes; the live count stays beside it."""
+        env = self.env
+        add_sites(env, ['AAA', 'BBB'])
+        now, midnight = wait_for_day_window(env, 'acute', need_s=300)
+        s = datetime.timedelta(seconds=1)
+        h12 = datetime.timedelta(hours=12)
+        dep = now.replace(second=0, microsecond=0) - datetime.timedelta(minutes=2) + 30 * s
+        rows = [   # site, type, arrived, departed
+            ('AAA', 1, dep - h12, dep),                       # 12:00:00: not more than 12 h
+            ('AAA', 1, dep - h12 - 20 * s, dep),              # 12:00:20, still minute 720
+            ('AAA', 1, dep - h12 - 40 * s, dep),              # crosses a minute: 721, counts
+            ('AAA', 3, dep - 13 * 3600 * s, dep),             # type 3: not in the measure
+            ('AAA', 1, midnight - 15 * 3600 * s, midnight - 60 * s),   # departed yesterday
+            ('AAA', 1, now - 13 * 3600 * s, None),            # still in: the live count's
+            ('AAA', 1, now - 13 * 3600 * s, now + 300 * s),   # leaves later: still in
+            ('BBB', 1, dep - 15 * 3600 * s, dep),
+        ]
+        env.copy_rows('acute', 'ops.ed_attendance', ('site', 'department_type', 'arrived_at',
+                                                     'departed_at', 'disposal'),
+                      [r + (None if r[3] is None else 'admitted',) for r in rows])
+        self.assertEqual(env.run_feed('acute', 'ed.twelve_hours_from_arrival_type1'),
+                         {'AAA': 1, 'BBB': 1, '': 2})
+        self.assertEqual(env.run_feed('acute', 'ed.twelve_hours_from_arrival'), {'AAA': 2, 'BBB': 0})
+
+    def test_four_hour_whole_minutes(self):
+        """4 h 00 min is within: each time counts to its minute (seconds dropped, as a record kept
+        to the minute holds it). The rows tell this apart from comparing seconds (2 of 6 within)
+        and from dropping the seconds of the duration (5 of 6)."""
+        env = self.env
+        add_sites(env, ['MMM'])
+        now, midnight = wait_for_day_window(env, 'acute', need_s=420)
+        s = datetime.timedelta(seconds=1)
+        m = now.replace(second=0, microsecond=0) - datetime.timedelta(hours=4, minutes=5)
+        h4 = datetime.timedelta(hours=4)
+        rows = [   # arrived, departed (m is 10:00:00 in the comments)
+            (m + 10 * s, m + h4 + 50 * s),              # 10:00:10 - 14:00:50: 240 min, within
+            (m + 50 * s, m + h4 + 70 * s),              # 10:00:50 - 14:01:10: 241 min, breach
+            (m, m + h4),                                # 4:00:00, within
+            (m + 59.5 * s, m + h4 + 59.9 * s),          # 4:00:00.4, within
+            (m, m + h4 + 60 * s),                       # 4:01:00, breach
+            (m + 30 * s, m + h4 - 15 * s),              # 3:59:45, within
+        ]
+        env.copy_rows('acute', 'ops.ed_attendance', ('site', 'department_type', 'arrived_at',
+                                                     'departed_at', 'disposal'),
+                      [('MMM', 1, a, d, 'discharged') for a, d in rows])
+        for key in ('ed.four_hour_performance', 'ed.four_hour_performance_type1'):
+            got = env.run_feed('acute', key)
+            self.assertAlmostEqual(got['MMM'], 100.0 * 4 / 6, delta=1e-9, msg=key)
+            self.assertAlmostEqual(got[''], 100.0 * 4 / 6, delta=1e-9, msg=key)
+
+    def test_ambulance_clock_start_and_centile(self):
+        """The AmbSYS clock starts at the earliest of: the problem identified (CAD's
+        clock_start_at), the first dispatch, call connect + 240 s (+ 30 s for Category 1). Ten
+        responses of 1..10 minutes per category, their clock starts reached each of the three
+        ways; the 90th centile is the nearest rank, 9:00 (interpolating would give 9:06,
+        PERCENTILE.EXC 9:54), the mean 5:30."""
+        env = self.env
+        now = db_now(env, 'ambulance')[0]
+        s = datetime.timedelta(seconds=1)
+        rows = []
+        for cat in (1, 2, 3, 4):
+            fixed = 30 if cat == 1 else 240
+            for k in range(1, 11):
+                resp = 60 * k
+                stop = now - datetime.timedelta(minutes=30 + 7 * k + cat)
+                start = stop - resp * s       # the AmbSYS clock start
+                if k % 3 == 0:                # the problem identified first
+                    call, problem, dispatch = start - (fixed - 10) * s, start, start + 20 * s
+                elif k % 3 == 1:              # a resource dispatched before that
+                    call, problem, dispatch = start - 5 * s, start + (resp // 2) * s, start
+                else:                         # neither within the fixed time after connect
+                    call = start - fixed * s
+                    problem, dispatch = start + (resp // 2) * s, start + (resp // 2 + 5) * s
+                rows.append((call, cat, problem, dispatch, stop, stop, True,
+                             stop + datetime.timedelta(minutes=40)))
+        env.copy_rows('ambulance', 'ops.incident', INCIDENT_COLS, rows)
+        for c in (1, 2):
+            self.assertAlmostEqual(env.run_feed('ambulance', 'ambulance.cat%d_mean_min' % c)[''], 5.5,
+                                   delta=1e-9, msg='C%d mean' % c)
+        for c in (1, 2, 3, 4):
+            self.assertAlmostEqual(env.run_feed('ambulance', 'ambulance.cat%d_p90_min' % c)[''], 9.0,
+                                   delta=1e-9, msg='C%d 90th centile' % c)
+
+    def test_lines_follow_the_standards_wording(self):
+        """Only "fewer than 5% abandoned" has a line a value on it fails (the daemon test sees
+        5.0% red on the board)."""
+        env = self.env
+        self.assertEqual(env.hub('SELECT partner, key FROM commcell.metric WHERE line_inclusive '
+                                 'ORDER BY key'), [('111', '111.abandoned_pct')])
+
+    def test_rota_changeovers_in_utc(self):
+        """sql/demo/alerts.sql's shifts change at 08:00 and 20:00 UTC whatever the session's time
+        zone (Asia/Kolkata is UTC+05:30), and one covers now."""
+        env = self.env
+        env.cluster.psql('commcell', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-v', 'notify_log=/dev/null',
+                         '-v', 'webhook=', '-c', "SET TimeZone = 'Asia/Kolkata'",
+                         '-f', os.path.join(ce.REPO, 'sql', 'demo', 'alerts.sql'))
+        got = env.hub("SELECT DISTINCT to_char(starts_at AT TIME ZONE 'UTC', 'HH24:MI') "
+                      "FROM commcell.rota_shift WHERE team = 'system-ops' AND NOT is_override ORDER BY 1")
+        self.assertEqual([r[0] for r in got], ['08:00', '20:00'])
+        cover = env.hub("SELECT level, count(*) FROM commcell.rota_shift WHERE team = 'system-ops' "
+                        'AND starts_at <= now() AND ends_at > now() GROUP BY level ORDER BY level')
+        self.assertEqual(cover, [(1, 1), (2, 1)])
+
     def test_every_feed_runs_on_empty_tables(self):
         """On empty operational tables every query runs as commcell_reader, read-only, within
         its timeout, and returns no NULL or non-finite value (rates return no row at all)."""
@@ -778,8 +980,16 @@ class NhsDefinitionsDaemonTest(unittest.TestCase, DefinitionChecks):
         add_sites(env, [NCTR_TRUST])
         now, midnight = db_now(env, 'acute')
         load_spells(env, NCTR_TRUST, nctr, dis, now, midnight)
+        # NHS 111: exactly 5.0% abandoned, on the line of "fewer than 5%": red (line_inclusive)
+        n111 = db_now(env, '111')[0]
+        ago = lambda m: n111 - datetime.timedelta(minutes=m)  # noqa: E731
+        env.copy_rows('111', 'ops.call', ('connected_at', 'answered_at', 'abandoned_at'),
+                      [(ago(30), None, ago(29))] +
+                      [(ago(30 + i), ago(30 + i) + datetime.timedelta(seconds=10), None)
+                       for i in range(1, 20)])
 
         expect = {}   # (partner, key, site) -> (value, check)
+        expect[('111', '111.abandoned_pct', '')] = (5.0, None)
         for org in AE_TRUSTS:
             for key, sel_t in (('ed.four_hour_performance_type1', (1,)),
                                ('ed.four_hour_performance', (1, 2, 3))):
@@ -830,6 +1040,8 @@ class NhsDefinitionsDaemonTest(unittest.TestCase, DefinitionChecks):
             # the same value as the feed's SQL computes directly
             direct = env.run_feed(k[0], k[1]).get(k[2])
             self.assertAlmostEqual(e['value'], direct, delta=1e-9 * max(1.0, abs(direct)))
+        e = entries[('111', '111.abandoned_pct', '')]
+        self.assertEqual(e['status'], 'red', '5.0%% abandoned is not "fewer than 5%%": %r' % e)
         c1 = entries[('ambulance', 'ambulance.cat1_mean_min', '')]['value'] * 60
         self.assertLessEqual(abs(c1 - int(amb['c1_mean_s'])), 0.5)
         out('%d published figures reached the board through query feeds' % len(expect))

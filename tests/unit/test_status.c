@@ -71,6 +71,70 @@ START_TEST(only_red_threshold)
 }
 END_TEST
 
+/* NHS 111: "fewer than 5% of calls abandoned" (red), amber at 3% as a local trigger. */
+static struct cc_metric_def abandoned(bool inclusive)
+{
+	struct cc_metric_def d = { 0 };
+	d.partner = "111";
+	d.key = "111.abandoned_pct";
+	d.higher_is_better = false;
+	d.line_inclusive = inclusive;
+	d.has_amber = d.has_red = true;
+	d.amber = 3;
+	d.red = 5;
+	d.freshness_s = 120;
+	return d;
+}
+
+START_TEST(inclusive_line_counts_a_value_on_it)
+{
+	struct cc_metric_def d = abandoned(true);
+	ck_assert_int_eq(cc_status_judge(&d, 5.0), CC_RED);      /* not "fewer than 5%" */
+	ck_assert_int_eq(cc_status_judge(&d, 4.99), CC_AMBER);
+	ck_assert_int_eq(cc_status_judge(&d, 3.0), CC_AMBER);
+	ck_assert_int_eq(cc_status_judge(&d, 2.99), CC_GREEN);
+	/* the same lines worded "more than": a value on them is not past them */
+	d = abandoned(false);
+	ck_assert_int_eq(cc_status_judge(&d, 5.0), CC_AMBER);
+	ck_assert_int_eq(cc_status_judge(&d, 3.0), CC_GREEN);
+	/* higher is better: "at least 95%" met by 95, "more than 95%" not */
+	struct cc_metric_def p = perf();
+	p.line_inclusive = true;
+	ck_assert_int_eq(cc_status_judge(&p, 95.0), CC_AMBER);
+	ck_assert_int_eq(cc_status_judge(&p, 95.01), CC_GREEN);
+	ck_assert_int_eq(cc_status_judge(&p, 76.0), CC_RED);
+}
+END_TEST
+
+START_TEST(inclusive_line_kept_by_site_override_and_hysteresis)
+{
+	struct cc_metric_def d = abandoned(true);
+	struct cc_catalog *cat = cc_catalog_create();
+	struct cc_threshold *t = cc_catalog_add_threshold(cat);
+	struct cc_limits l;
+
+	t->partner = strdup("111");
+	t->metric = strdup("111.abandoned_pct");
+	t->site = strdup("north");
+	t->has_amber = t->has_red = true;
+	t->amber = 4;
+	t->red = 6;
+	t->hysteresis = 0.5;
+	/* the override moves the lines; the metric's wording of them stays */
+	cc_limits_for(cat, &d, "north", &l);
+	ck_assert(l.line_inclusive);
+	ck_assert_int_eq(cc_status_judge_limits(&l, 6.0), CC_RED);
+	ck_assert_int_eq(cc_status_judge_limits(&l, 4.0), CC_AMBER);
+	/* leaving red needs 6 - 0.5 cleared: 5.5 is held red, 5.49 drops to amber */
+	ck_assert_int_eq(cc_status_hysteresis(&l, 5.5, CC_RED), CC_RED);
+	ck_assert_int_eq(cc_status_hysteresis(&l, 5.49, CC_RED), CC_AMBER);
+	cc_limits_for(cat, &d, "south", &l);
+	ck_assert(l.line_inclusive);
+	ck_assert_int_eq(cc_status_judge_limits(&l, 5.0), CC_RED);
+	cc_catalog_destroy(cat);
+}
+END_TEST
+
 START_TEST(error_beats_everything)
 {
 	struct cc_metric_def d = perf();
@@ -153,6 +217,8 @@ int main(void)
 	tcase_add_test(tc, lower_is_better_thresholds);
 	tcase_add_test(tc, no_thresholds_is_green);
 	tcase_add_test(tc, only_red_threshold);
+	tcase_add_test(tc, inclusive_line_counts_a_value_on_it);
+	tcase_add_test(tc, inclusive_line_kept_by_site_override_and_hysteresis);
 	tcase_add_test(tc, error_beats_everything);
 	tcase_add_test(tc, stale_when_no_value_or_old);
 	tcase_add_test(tc, fresh_value_judged);
