@@ -132,22 +132,6 @@ static bool valid_name(const char *s)
 	return true;
 }
 
-/* The reason goes into a JSON reply: cut between characters, never inside one. */
-static int refuse(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int refuse(char *err, size_t errlen, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	cc_utf8_copy(err, errlen, msg);
-	return -1;
-}
-
 int cc_admin_user_parse(const json_t *body, bool create, struct cc_user_change *out, char *err,
 			size_t errlen)
 {
@@ -159,45 +143,45 @@ int cc_admin_user_parse(const json_t *body, bool create, struct cc_user_change *
 	out->disabled = -1;
 	if (create) {
 		if (!name || !valid_name(name))
-			return refuse(err, errlen, "name must be 1 to 64 letters, digits or ._@- "
+			return cc_utf8_error(err, errlen, "name must be 1 to 64 letters, digits or ._@- "
 						   "(starting with a letter or digit)");
 		cc_strlcpy(out->name, name, sizeof out->name);
 	}
 	if (!json_is_object(body))
-		return refuse(err, errlen, "the body must be a JSON object");
+		return cc_utf8_error(err, errlen, "the body must be a JSON object");
 	json_object_foreach((json_t *)body, key, v) {
 		if (strcmp(key, "role") && strcmp(key, "password") && strcmp(key, "disabled") &&
 		    (!create || strcmp(key, "name"))) {
 			char cut[64];
-			return refuse(err, errlen, "unknown field '%s'",
+			return cc_utf8_error(err, errlen, "unknown field '%s'",
 				      cc_utf8_copy(cut, sizeof cut, key));
 		}
 	}
 	if ((v = json_object_get(body, "role"))) {
 		if (!json_is_string(v) || cc_role_parse(json_string_value(v), &role))
-			return refuse(err, errlen, "role must be display, manager or admin");
+			return cc_utf8_error(err, errlen, "role must be display, manager or admin");
 		cc_strlcpy(out->role, cc_role_name(role), sizeof out->role);
 		out->has_role = true;
 	} else if (create) {
-		return refuse(err, errlen, "role is required (display, manager or admin)");
+		return cc_utf8_error(err, errlen, "role is required (display, manager or admin)");
 	}
 	if ((v = json_object_get(body, "password"))) {
 		size_t n = json_is_string(v) ? strlen(json_string_value(v)) : 0;
 		if (!json_is_string(v) || n < CC_PASSWORD_MIN || n > 1024)
-			return refuse(err, errlen, "password must have %d to 1024 characters",
+			return cc_utf8_error(err, errlen, "password must have %d to 1024 characters",
 				      CC_PASSWORD_MIN);
 		out->password = json_string_value(v);
 	} else if (create) {
-		return refuse(err, errlen, "password is required");
+		return cc_utf8_error(err, errlen, "password is required");
 	}
 	if ((v = json_object_get(body, "disabled"))) {
 		if (!json_is_boolean(v) || create)
-			return refuse(err, errlen, "%s", create ? "a new user cannot start disabled"
+			return cc_utf8_error(err, errlen, "%s", create ? "a new user cannot start disabled"
 								: "disabled must be true or false");
 		out->disabled = json_is_true(v);
 	}
 	if (!create && !out->has_role && !out->password && out->disabled < 0)
-		return refuse(err, errlen, "nothing to change: give role, password or disabled");
+		return cc_utf8_error(err, errlen, "nothing to change: give role, password or disabled");
 	return 0;
 }
 
@@ -206,7 +190,7 @@ const char *cc_admin_token_label(const json_t *body, char *err, size_t errlen)
 	const char *label = json_string_value(json_object_get(body, "label"));
 
 	if (!label || !*label || strlen(label) > 100) {
-		refuse(err, errlen, "label is required: 1 to 100 characters naming the display");
+		cc_utf8_error(err, errlen, "label is required: 1 to 100 characters naming the display");
 		return NULL;
 	}
 	return label;

@@ -210,22 +210,6 @@ static bool parse_iso(const char *s, int64_t *ms)
 	return true;
 }
 
-/* The reason goes into a JSON reply: cut between characters, never inside one. */
-static int refuse(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int refuse(char *err, size_t errlen, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	cc_utf8_copy(err, errlen, msg);
-	return -1;
-}
-
 /* Only the fields in known (NULL-terminated) may appear. */
 static int known_fields(const json_t *body, const char *const *known, char *err, size_t errlen)
 {
@@ -239,7 +223,7 @@ static int known_fields(const json_t *body, const char *const *known, char *err,
 		while (*k && strcmp(key, *k))
 			k++;
 		if (!*k)
-			return refuse(err, errlen, "unknown field '%s'",
+			return cc_utf8_error(err, errlen, "unknown field '%s'",
 				      cc_utf8_copy(cut, sizeof cut, key));
 	}
 	return 0;
@@ -255,7 +239,7 @@ int cc_rota_shift_parse(const json_t *body, struct cc_shift_add *out, char *err,
 	memset(out, 0, sizeof *out);
 	out->reason = "";
 	if (!json_is_object(body))
-		return refuse(err, errlen, "the body must be a JSON object");
+		return cc_utf8_error(err, errlen, "the body must be a JSON object");
 	if (known_fields(body, known, err, errlen))
 		return -1;
 	out->team = json_string_value(json_object_get(body, "team"));
@@ -263,34 +247,34 @@ int cc_rota_shift_parse(const json_t *body, struct cc_shift_add *out, char *err,
 	out->starts_at = json_string_value(json_object_get(body, "starts_at"));
 	out->ends_at = json_string_value(json_object_get(body, "ends_at"));
 	if (!valid_name(out->team))
-		return refuse(err, errlen, "team is required: the name of a team");
+		return cc_utf8_error(err, errlen, "team is required: the name of a team");
 	if (!valid_name(out->person))
-		return refuse(err, errlen, "person is required: the name of a person");
+		return cc_utf8_error(err, errlen, "person is required: the name of a person");
 	v = json_object_get(body, "level");
 	lv = v ? (json_is_integer(v) ? json_integer_value(v) : 0) : 1;
 	if (lv < 1 || lv > 5)
-		return refuse(err, errlen, "level must be a whole number from 1 to 5");
+		return cc_utf8_error(err, errlen, "level must be a whole number from 1 to 5");
 	out->level = (int)lv;
 	if (!parse_iso(out->starts_at, &out->starts_ms))
-		return refuse(err, errlen, "starts_at must be an ISO 8601 time with a zone, "
+		return cc_utf8_error(err, errlen, "starts_at must be an ISO 8601 time with a zone, "
 					   "e.g. 2026-01-31T08:00:00Z");
 	if (!parse_iso(out->ends_at, &out->ends_ms))
-		return refuse(err, errlen, "ends_at must be an ISO 8601 time with a zone, "
+		return cc_utf8_error(err, errlen, "ends_at must be an ISO 8601 time with a zone, "
 					   "e.g. 2026-01-31T20:00:00Z");
 	if (out->ends_ms <= out->starts_ms)
-		return refuse(err, errlen, "ends_at must be after starts_at");
+		return cc_utf8_error(err, errlen, "ends_at must be after starts_at");
 	if ((v = json_object_get(body, "is_override"))) {
 		if (!json_is_boolean(v))
-			return refuse(err, errlen, "is_override must be true or false");
+			return cc_utf8_error(err, errlen, "is_override must be true or false");
 		out->is_override = json_is_true(v);
 	}
 	if ((v = json_object_get(body, "reason"))) {
 		if (!json_is_string(v) || strlen(json_string_value(v)) > 500)
-			return refuse(err, errlen, "reason must be text of at most 500 characters");
+			return cc_utf8_error(err, errlen, "reason must be text of at most 500 characters");
 		out->reason = json_string_value(v);
 	}
 	if (out->is_override && !*out->reason)
-		return refuse(err, errlen, "reason is required for an override");
+		return cc_utf8_error(err, errlen, "reason is required for an override");
 	return 0;
 }
 
@@ -346,15 +330,15 @@ static int check_contact(const json_t *c, size_t i, char *err, size_t errlen)
 
 	if (!json_is_object(c) || !ch ||
 	    (strcmp(ch, "webhook") && strcmp(ch, "email") && strcmp(ch, "exec")))
-		return refuse(err, errlen, "contacts[%zu]: channel must be webhook, email or exec", i);
+		return cc_utf8_error(err, errlen, "contacts[%zu]: channel must be webhook, email or exec", i);
 	if (!target || !*target || strlen(target) > 1000)
-		return refuse(err, errlen, "contacts[%zu]: target is required: 1 to 1000 characters",
+		return cc_utf8_error(err, errlen, "contacts[%zu]: target is required: 1 to 1000 characters",
 			      i);
 	if (!strcmp(ch, "email") && !strchr(target, '@'))
-		return refuse(err, errlen, "contacts[%zu]: target must be an email address", i);
+		return cc_utf8_error(err, errlen, "contacts[%zu]: target must be an email address", i);
 	if (!strcmp(ch, "webhook") && strncmp(target, "https://", 8) &&
 	    strncmp(target, "http://", 7))
-		return refuse(err, errlen, "contacts[%zu]: target must be an http(s) URL", i);
+		return cc_utf8_error(err, errlen, "contacts[%zu]: target must be an http(s) URL", i);
 	if (!strcmp(ch, "exec")) {
 		json_t *argv = json_loads(target, 0, NULL), *a;
 		bool ok = json_is_array(argv) && json_array_size(argv) > 0;
@@ -364,12 +348,12 @@ static int check_contact(const json_t *c, size_t i, char *err, size_t errlen)
 			ok = ok && json_is_string(a);
 		json_decref(argv);
 		if (!ok)
-			return refuse(err, errlen, "contacts[%zu]: target must be a JSON array of "
+			return cc_utf8_error(err, errlen, "contacts[%zu]: target must be a JSON array of "
 						   "strings (the command and its arguments)", i);
 	}
 	if (secret && !json_is_null(secret) &&
 	    (!json_is_string(secret) || strlen(json_string_value(secret)) > 1000))
-		return refuse(err, errlen, "contacts[%zu]: secret must be text", i);
+		return cc_utf8_error(err, errlen, "contacts[%zu]: secret must be text", i);
 	return 0;
 }
 
@@ -382,19 +366,19 @@ int cc_rota_person_parse(const json_t *body, struct cc_person_save *out, char *e
 
 	memset(out, 0, sizeof *out);
 	if (!json_is_object(body))
-		return refuse(err, errlen, "the body must be a JSON object");
+		return cc_utf8_error(err, errlen, "the body must be a JSON object");
 	if (known_fields(body, known, err, errlen))
 		return -1;
 	out->name = json_string_value(json_object_get(body, "name"));
 	out->label = json_string_value(json_object_get(body, "label"));
 	if (!valid_name(out->name))
-		return refuse(err, errlen, "name must be 1 to 63 lower-case letters, digits or _.- "
+		return cc_utf8_error(err, errlen, "name must be 1 to 63 lower-case letters, digits or _.- "
 					   "(starting with a letter or digit)");
 	if (!out->label || !*out->label || strlen(out->label) > 200)
-		return refuse(err, errlen, "label is required: 1 to 200 characters");
+		return cc_utf8_error(err, errlen, "label is required: 1 to 200 characters");
 	contacts = json_object_get(body, "contacts");
 	if (contacts && (!json_is_array(contacts) || json_array_size(contacts) > 20))
-		return refuse(err, errlen, "contacts must be a list of at most 20 contacts");
+		return cc_utf8_error(err, errlen, "contacts must be a list of at most 20 contacts");
 	list = json_array();
 	json_array_foreach(contacts, i, c) {
 		json_t *secret = json_object_get(c, "secret"), *e;
@@ -412,13 +396,13 @@ int cc_rota_person_parse(const json_t *body, struct cc_person_save *out, char *e
 		}
 		if (!e || json_array_append_new(list, e)) {
 			json_decref(list);
-			return refuse(err, errlen, "contacts[%zu]: cannot be encoded", i);
+			return cc_utf8_error(err, errlen, "contacts[%zu]: cannot be encoded", i);
 		}
 	}
 	out->contacts = json_dumps(list, JSON_COMPACT);
 	json_decref(list);
 	if (!out->contacts)
-		return refuse(err, errlen, "contacts cannot be encoded");
+		return cc_utf8_error(err, errlen, "contacts cannot be encoded");
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 #include "utf8.h"
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Length of the well-formed character at s (at most avail bytes), or 0 when there is none. */
@@ -101,4 +103,16 @@ char *cc_utf8_copy(char *dst, size_t dstlen, const char *src)
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+int cc_utf8_error(char *dst, size_t dstlen, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cc_utf8_copy(dst, dstlen, msg);
+	return -1;
 }

@@ -22,4 +22,10 @@ size_t cc_utf8_prefix(const char *s, size_t len, size_t max);
  * UTF-8 and always terminated. Returns dst. */
 char *cc_utf8_copy(char *dst, size_t dstlen, const char *src);
 
+/* A validator's reason for a JSON reply: formatted like snprintf (at most 511 bytes before the
+ * cut), then copied with cc_utf8_copy. Returns -1, so a validator can end with
+ * `return cc_utf8_error(err, errlen, "...", ...)`. */
+int cc_utf8_error(char *dst, size_t dstlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

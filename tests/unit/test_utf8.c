@@ -62,6 +62,20 @@ START_TEST(copy_is_always_valid_for_jansson)
 }
 END_TEST
 
+START_TEST(error_formats_cuts_and_returns_minus_one)
+{
+	char err[16], field[40];
+
+	memset(field, 'f', 20);
+	memcpy(field + 20, "\xC3\xA9", 3);
+	ck_assert_int_eq(cc_utf8_error(err, sizeof err, "unknown field '%s'", field), -1);
+	ck_assert(cc_utf8_valid(err, strlen(err)));
+	ck_assert_uint_le(strlen(err), sizeof err - 1);
+	ck_assert_int_eq(cc_utf8_error(err, sizeof err, "%d apples", 3), -1);
+	ck_assert_str_eq(err, "3 apples");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("utf8");
@@ -72,6 +86,7 @@ int main(void)
 	tcase_add_test(tc, valid_and_invalid);
 	tcase_add_test(tc, prefix_stops_between_characters);
 	tcase_add_test(tc, copy_is_always_valid_for_jansson);
+	tcase_add_test(tc, error_formats_cuts_and_returns_minus_one);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
