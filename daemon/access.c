@@ -136,7 +136,8 @@ struct cc_access *cc_access_create(const struct cc_config *cfg, char *err, size_
 		static const char *const local[] = { "localhost", "127.0.0.1", "[::1]" };
 		for (size_t i = 0; i < CC_ARRAY_LEN(local); i++) {
 			char origin[ORIGIN_MAX];
-			snprintf(origin, sizeof origin, "http://%s:%d", local[i], cfg->listen_port);
+			snprintf(origin, sizeof origin, "%s://%s:%d",
+				 cfg->tls_cert_file ? "https" : "http", local[i], cfg->listen_port);
 			add_origin(a, origin);
 		}
 	}

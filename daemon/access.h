@@ -13,7 +13,8 @@
 
 struct cc_access;
 
-/* Reads metrics_token_file (once, at start). NULL with a message in err when it cannot. */
+/* Reads metrics_token_file (at start and on each reload). NULL with a message in err when it
+ * cannot. Origins without public_url are https:// ones when the port speaks TLS. */
 struct cc_access *cc_access_create(const struct cc_config *cfg, char *err, size_t errlen);
 void cc_access_destroy(struct cc_access *a);
 

@@ -18,6 +18,8 @@
 /* A claim outlives the longest send: a commcelld killed mid-send leaves its rows to others (or
  * to itself after a restart) once this has passed. */
 #define CLAIM_LEASE_S 20
+/* What people call the system level; the hub says the same (commcell.level_label()). */
+#define CC_LEVEL_LABEL "System escalation level (OPEL)"
 
 struct delivery {
 	struct cc_alerts *a;
@@ -63,12 +65,17 @@ struct obs_ctx {
 	json_t *obs;
 };
 
+/* The reading ("71.2 %, red") goes with a summary made from what commcelld knows; the hub
+ * remakes the summary from its labels (commcell.label_observations), site names included. */
 static void observe_series(void *arg, const struct cc_board_view *v)
 {
 	struct obs_ctx *c = arg;
 	const struct cc_alert_rule *r = c->rule;
-	char summary[512], *full;
+	const struct cc_metric_def *m;
+	const struct cc_partner_def *p;
+	char summary[512], reading[160], *full;
 	bool bad;
+	int decimals;
 
 	if (!matches(r->partner, v->partner) || !matches(r->metric, v->key) ||
 	    !matches(r->site, v->site))
@@ -77,15 +84,21 @@ static void observe_series(void *arg, const struct cc_board_view *v)
 	if (v->status == CC_STALE || v->status == CC_ERROR)
 		return;
 	bad = v->status == CC_RED || (!r->red_only && v->status == CC_AMBER);
+	m = cc_catalog_metric(c->a->cat, v->partner, v->key);
+	p = cc_catalog_partner(c->a->cat, v->partner);
+	decimals = m && m->decimals >= 0 && m->decimals <= 6 ? m->decimals : 1;
 	/* formatted whole, then cut between characters: jansson refuses half a character */
-	full = cc_xasprintf("%s%s%s (%s): %g %s, %s", v->label, *v->site ? " at " : "", v->site,
-			    v->partner, v->value, v->unit, cc_status_name(v->status));
+	full = cc_xasprintf("%.*f %s, %s", decimals, v->value, v->unit, cc_status_name(v->status));
+	cc_utf8_copy(reading, sizeof reading, full);
+	free(full);
+	full = cc_xasprintf("%s%s%s - %s: %s", v->label, *v->site ? " at " : "", v->site,
+			    p && p->label && *p->label ? p->label : v->partner, reading);
 	cc_utf8_copy(summary, sizeof summary, full);
 	free(full);
-	json_array_append_new(c->obs, json_pack("{s:i,s:s,s:s,s:s,s:b,s:f,s:s}", "rule", r->id,
+	json_array_append_new(c->obs, json_pack("{s:i,s:s,s:s,s:s,s:b,s:f,s:s,s:s}", "rule", r->id,
 						"partner", v->partner, "metric", v->key, "site",
 						v->site, "bad", bad, "value", v->value, "summary",
-						summary));
+						summary, "reading", reading));
 }
 
 static json_t *observations(struct cc_alerts *a)
@@ -98,15 +111,18 @@ static json_t *observations(struct cc_alerts *a)
 		const struct cc_alert_rule *r = &a->cat->alert_rules[i];
 		struct obs_ctx c = { a, r, obs };
 		if (r->by_level) {
-			char summary[400];
-			char *full = cc_xasprintf("System escalation level OPEL %d: %s", level, why);
+			char summary[400], reading[360];
+			char *full = cc_xasprintf("OPEL %d: %s", level, why);
+			cc_utf8_copy(reading, sizeof reading, full);
+			free(full);
+			full = cc_xasprintf(CC_LEVEL_LABEL ": %s", reading);
 			cc_utf8_copy(summary, sizeof summary, full);
 			free(full);
-			json_array_append_new(obs, json_pack("{s:i,s:s,s:s,s:s,s:b,s:i,s:s}", "rule",
+			json_array_append_new(obs, json_pack("{s:i,s:s,s:s,s:s,s:b,s:i,s:s,s:s}", "rule",
 							     r->id, "partner", "", "metric",
 							     "system.level", "site", "", "bad",
 							     level >= r->level, "value", level,
-							     "summary", summary));
+							     "summary", summary, "reading", reading));
 			continue;
 		}
 		cc_board_foreach(a->board, observe_series, &c);
@@ -157,8 +173,9 @@ static void step(struct cc_alerts *a)
 		return;  /* out of memory: the next round tries again */
 	params[0] = text;
 	params[1] = a->base_url;
-	if (!cc_pgconn_query(a->pc, "SELECT commcell.alert_step($1::jsonb, $2)", 2, params,
-			     step_done, a))
+	if (!cc_pgconn_query(a->pc,
+			     "SELECT commcell.alert_step(commcell.label_observations($1::jsonb), $2)",
+			     2, params, step_done, a))
 		a->step_in_flight = true;
 	free(text);
 }
@@ -205,11 +222,16 @@ static void refresh_list(struct cc_alerts *a)
 		    " SELECT a.id, r.name AS rule, a.severity, a.state, a.partner, a.metric, a.site,"
 		    " a.summary, a.value, a.started_at, a.fired_at, a.resolved_at, a.acked_by,"
 		    " a.acked_at, a.escalation_level, a.silenced,"
-		    " (SELECT coalesce(json_agg(json_build_object('person', o.person, 'channel',"
+		    " l.metric_label, l.partner_label, l.site_label,"
+		    " (SELECT coalesce(json_agg(json_build_object('person', o.person, 'name',"
+		    "  coalesce(p.label, o.person), 'channel',"
 		    "  o.channel, 'event', o.event, 'sent_at', o.sent_at, 'attempts', o.attempts,"
 		    "  'last_error', o.last_error) ORDER BY o.id), '[]')"
-		    "  FROM commcell.outbox o WHERE o.alert_id = a.id) AS notifications"
-		    " FROM commcell.alert a JOIN commcell.alert_rule r ON r.id = a.rule_id"
+		    "  FROM commcell.outbox o LEFT JOIN commcell.person p ON p.name = o.person"
+		    "  WHERE o.alert_id = a.id) AS notifications"
+		    " FROM commcell.alert a JOIN commcell.alert_rule r ON r.id = a.rule_id,"
+		    " jsonb_to_record(commcell.series_labels(a.partner, a.metric, a.site))"
+		    "  AS l (metric_label text, partner_label text, site_label text)"
 		    " WHERE a.state IN ('pending', 'firing')"
 		    " OR a.resolved_at > now() - interval '1 hour') x",
 		    0, NULL, list_done, a))
@@ -256,6 +278,41 @@ static void sent(void *arg, bool ok, const char *detail)
 	deliver(a);
 }
 
+/* The notification in words for a command that reads no JSON: COMMCELL_SUBJECT and the keys
+ * with their labels beside them, as in the JSON on its stdin. Values with a NUL are left out. */
+static char **exec_env(json_t *payload)
+{
+	static const struct {
+		const char *var, *object, *key;
+	} vars[] = {
+		{ "COMMCELL_EVENT", NULL, "event" },
+		{ "COMMCELL_SUBJECT", NULL, "subject" },
+		{ "COMMCELL_DEDUP_KEY", NULL, "dedup_key" },
+		{ "COMMCELL_ACK_URL", NULL, "ack_url" },
+		{ "COMMCELL_SEVERITY", "alert", "severity" },
+		{ "COMMCELL_RULE", "alert", "rule" },
+		{ "COMMCELL_SUMMARY", "alert", "summary" },
+		{ "COMMCELL_METRIC", "alert", "metric" },
+		{ "COMMCELL_METRIC_LABEL", "alert", "metric_label" },
+		{ "COMMCELL_PARTNER", "alert", "partner" },
+		{ "COMMCELL_PARTNER_LABEL", "alert", "partner_label" },
+		{ "COMMCELL_SITE", "alert", "site" },
+		{ "COMMCELL_SITE_LABEL", "alert", "site_label" },
+	};
+	size_t n_vars = sizeof vars / sizeof vars[0], n = 0;
+	char **env = cc_xcalloc(n_vars + 1, sizeof *env);
+
+	for (size_t i = 0; i < n_vars; i++) {
+		json_t *from = vars[i].object ? json_object_get(payload, vars[i].object) : payload;
+		json_t *v = json_object_get(from, vars[i].key);
+		const char *text = json_string_value(v);
+		if (!text || strlen(text) != json_string_length(v))
+			continue;
+		env[n++] = cc_xasprintf("%s=%s", vars[i].var, text);
+	}
+	return env;
+}
+
 static void start_one(struct cc_alerts *a, PGresult *res, int i)
 {
 	const char *id = PQgetvalue(res, i, 0), *channel = PQgetvalue(res, i, 1);
@@ -292,8 +349,13 @@ static void start_one(struct cc_alerts *a, PGresult *res, int i)
 		const char **args = cc_xcalloc(n + 1, sizeof *args);
 		for (size_t j = 0; j < n; j++)
 			args[j] = json_string_value(json_array_get(argv, j));
+		char **env = exec_env(p);
 		if (n && args[0])
-			rc = cc_sender_exec(a->sender, args, payload, SEND_TIMEOUT_MS, sent, d);
+			rc = cc_sender_exec_env(a->sender, args, (const char *const *)env, payload,
+						SEND_TIMEOUT_MS, sent, d);
+		for (size_t k = 0; env[k]; k++)
+			free(env[k]);
+		free(env);
 		free(args);
 		json_decref(argv);
 	}
@@ -384,20 +446,9 @@ struct cc_alerts *cc_alerts_create(const struct cc_loop *loop, struct cc_board *
 	if (!a->sender)
 		cc_error("alerts: cannot set up outgoing notifications (libcurl); alerts will be "
 			 "evaluated and queued but not sent");
-	a->base_url = cfg->public_url ? cc_xstrdup(cfg->public_url)
-				      : cc_xasprintf("http://localhost:%d", cfg->listen_port);
 	gethostname(host, sizeof host - 1);
 	snprintf(a->instance, sizeof a->instance, "%s:%d", host, (int)getpid());
-	a->smtp.url = cfg->smtp_url;
-	a->smtp.from = cfg->smtp_from;
-	a->smtp.user = cfg->smtp_user;
-	a->smtp.starttls = cfg->smtp_starttls;
-	if (cfg->smtp_password_file) {
-		a->smtp_password = read_secret(cfg->smtp_password_file);
-		if (!a->smtp_password)
-			cc_error("alerts: cannot read smtp_password_file %s", cfg->smtp_password_file);
-	}
-	a->smtp.password = a->smtp_password;
+	cc_alerts_set_config(a, cfg);
 	lws_sul_schedule(loop->ctx, 0, &a->step_sul, step_fired, STEP_MS * LWS_US_PER_MS);
 	lws_sul_schedule(loop->ctx, 0, &a->deliver_sul, deliver_fired, DELIVER_MS * LWS_US_PER_MS);
 	return a;
@@ -412,6 +463,27 @@ void cc_alerts_set_conn(struct cc_alerts *a, struct cc_pgconn *hub)
 }
 
 void cc_alerts_set_catalog(struct cc_alerts *a, const struct cc_catalog *cat) { a->cat = cat; }
+
+void cc_alerts_set_config(struct cc_alerts *a, const struct cc_config *cfg)
+{
+	free(a->base_url);
+	a->base_url = cc_config_public_base(cfg);
+	a->smtp.url = cfg->smtp_url;
+	a->smtp.from = cfg->smtp_from;
+	a->smtp.user = cfg->smtp_user;
+	a->smtp.starttls = cfg->smtp_starttls;
+	if (a->smtp_password) {
+		memset(a->smtp_password, 0, strlen(a->smtp_password));
+		free(a->smtp_password);
+		a->smtp_password = NULL;
+	}
+	if (cfg->smtp_password_file) {
+		a->smtp_password = read_secret(cfg->smtp_password_file);
+		if (!a->smtp_password)
+			cc_error("alerts: cannot read smtp_password_file %s", cfg->smtp_password_file);
+	}
+	a->smtp.password = a->smtp_password;
+}
 
 void cc_alerts_poke(struct cc_alerts *a) { step(a); }
 

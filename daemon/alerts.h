@@ -27,6 +27,9 @@ void cc_alerts_destroy(struct cc_alerts *a);
 
 void cc_alerts_set_conn(struct cc_alerts *a, struct cc_pgconn *hub);
 void cc_alerts_set_catalog(struct cc_alerts *a, const struct cc_catalog *cat);
+/* public_url (links in messages) and smtp_* from cfg, which stays valid until the next call;
+ * the password file is read again. At create and on each reload. */
+void cc_alerts_set_config(struct cc_alerts *a, const struct cc_config *cfg);
 /* Only the leading instance evaluates and delivers. */
 void cc_alerts_set_active(struct cc_alerts *a, bool active);
 

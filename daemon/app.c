@@ -8,11 +8,16 @@
 #include "log.h"
 #include "partner.h"
 #include "recorder.h"
+#include "reload.h"
 #include "rowcheck.h"
+#include "sdnotify.h"
 #include "signals.h"
+#include "tls.h"
 #include "utf8.h"
 #include "util.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +45,11 @@ static const char *const reject_names[REJ_COUNT] = {
 #define DUPLICATE_WORDS "a value with the same observed_at was already received"
 
 struct cc_app {
-	const struct cc_config *cfg;
+	/* The app owns the running configuration; a reload replaces it whole and hands the new
+	 * one to each module through its setter before the old one is freed. */
+	struct cc_config *cfg;
+	char *config_path;
+	struct cc_app_front front;
 	struct lws_context *lws;
 	struct lws_vhost *vh;
 	struct cc_loop loop;
@@ -56,6 +65,7 @@ struct cc_app {
 	struct cc_replica *replica;
 	char instance[128];
 	struct cc_authstore *auth;
+	struct cc_sdnotify *notify;   /* systemd: readiness, status, watchdog, stopping */
 	struct cc_partner **partners;
 	size_t n_partners;
 
@@ -332,8 +342,13 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct cc_app *app = lws_container_of(sul, struct cc_app, tick_sul);
 
+	char why[256];
+
 	if (app->draining && !cc_recorder_pending(app->recorder))
 		app->stopping = true;
+	/* tells systemd too: READY=1 at most a tick after the daemon became ready, unless a
+	 * /readyz request saw it first */
+	(void)cc_app_ready(app, why, sizeof why);
 	cc_board_tick(app->board, cc_now_ms());
 	publish(app);
 	lws_sul_schedule(app->lws, 0, &app->tick_sul, tick, TICK_MS * LWS_US_PER_MS);
@@ -386,16 +401,61 @@ static void alerts_changed(void *arg, json_t *alerts)
 	free(text);
 }
 
+static void restart_only(const char *key, void *arg)
+{
+	(void)arg;
+	cc_warn("reload: %s changed: takes effect at restart", key);
+}
+
+/* SIGHUP. A file that does not load (syntax, values, an unreadable or mismatched certificate)
+ * changes nothing: the daemon runs on as it was and says why on one line. */
+static void reload(struct cc_app *app)
+{
+	struct cc_config *next, *old = app->cfg;
+	char err[1024], about[200];
+
+	next = cc_config_load(app->config_path, err, sizeof err);
+	if (!next) {
+		cc_error("reload: %s; keeping the running configuration", err);
+		return;
+	}
+	cc_reload_keep_restart_only(next, old, restart_only, NULL);
+	if (app->front.set_config(app->front.front, next, err, sizeof err)) {
+		cc_error("reload: %s: %s; keeping the running configuration", app->config_path, err);
+		cc_config_destroy(next);
+		return;
+	}
+	cc_log_set_level(next->log_level);
+	cc_log_hook_lws();   /* lws's own lines follow the level too */
+	cc_authstore_set_anonymous_display(app->auth, next->allow_anonymous_display);
+	cc_alerts_set_config(app->alerts, next);
+	app->cfg = next;
+	cc_config_destroy(old);
+	if (next->tls_cert_file) {
+		if (cc_tls_reload(app->lws, next->tls_cert_file, next->tls_key_file, err, sizeof err))
+			cc_error("reload: %s; keeping the running certificate", err);
+		else {
+			cc_tls_describe(next->tls_cert_file, about, sizeof about);
+			cc_info("reload: TLS certificate loaded for new connections (%s)", about);
+		}
+	}
+	cc_info("reload: configuration reloaded from %s", app->config_path);
+}
+
 static void on_signal(int signo, void *user)
 {
 	struct cc_app *app = user;
 
+	if (signo == SIGHUP) {
+		reload(app);
+		return;
+	}
 	cc_info("received signal %d; shutting down", signo);
 	cc_app_stop(app);
 }
 
-struct cc_app *cc_app_create(const struct cc_config *cfg, const struct cc_app_front *front,
-			     char *err, size_t errlen)
+struct cc_app *cc_app_create(struct cc_config *cfg, const char *config_path,
+			     const struct cc_app_front *front, char *err, size_t errlen)
 {
 	static const struct cc_hub_events hev = { on_catalog, on_hub_state, on_hub_notify };
 	char host[64] = "?";
@@ -403,17 +463,21 @@ struct cc_app *cc_app_create(const struct cc_config *cfg, const struct cc_app_fr
 	struct cc_app *app = cc_xcalloc(1, sizeof *app);
 
 	app->cfg = cfg;
+	app->config_path = cc_xstrdup(config_path);
+	app->front = *front;
 	memset(&info, 0, sizeof info);
 	front->setup(front->front, &info);
 	info.port = cfg->listen_port;
 	info.iface = cfg->listen_address;
 	info.user = app;
-	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+	info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
 	info.vhost_name = "commcell";
 	app->lws = lws_create_context(&info);
 	if (!app->lws) {
 		snprintf(err, errlen, "cannot start the HTTP server on %s:%d (is the port in use?)",
 			 cfg->listen_address ? cfg->listen_address : "*", cfg->listen_port);
+		cc_config_destroy(cfg);
+		free(app->config_path);
 		free(app);
 		return NULL;
 	}
@@ -421,14 +485,21 @@ struct cc_app *cc_app_create(const struct cc_config *cfg, const struct cc_app_fr
 	if (!app->vh || cc_signals_watch(app->vh, on_signal, app)) {
 		snprintf(err, errlen, "cannot set up the event loop");
 		lws_context_destroy(app->lws);
+		cc_config_destroy(cfg);
+		free(app->config_path);
 		free(app);
 		return NULL;
 	}
 	app->loop.ctx = app->lws;
 	app->loop.vh = app->vh;
+	app->notify = cc_sdnotify_create(app->lws);
 	app->board = cc_board_create();
 	app->bus = cc_bus_create(app->lws, front->ws_protocol, snapshot, app);
-	if (cfg->fanout_threads != 0) {
+	if (cfg->fanout_threads != 0 && cfg->tls_cert_file)
+		/* a frame sent straight to the socket would skip the encryption: with TLS every
+		 * client is written through lws (and OpenSSL), on the loop */
+		cc_info("TLS on: broadcasts go through the event loop alone (fanout_threads unused)");
+	else if (cfg->fanout_threads != 0) {
 		int threads = cfg->fanout_threads > 0 ? cfg->fanout_threads : cc_fanout_cpus();
 		char ferr[160];
 		app->fanout = cc_fanout_create(threads, cfg->fanout_batch, ferr, sizeof ferr);
@@ -467,6 +538,10 @@ int cc_app_run(struct cc_app *app)
 	lws_sul_schedule(app->lws, 0, &app->tick_sul, tick, TICK_MS * LWS_US_PER_MS);
 	lws_sul_schedule(app->lws, 0, &app->beat_sul, beat, HEARTBEAT_MS * LWS_US_PER_MS);
 	lws_sul_schedule(app->lws, 0, &app->maintain_sul, maintain, MAINTAIN_MS * LWS_US_PER_MS);
+	if (cc_sdnotify_watchdog_usec(app->notify))
+		cc_info("systemd watchdog: %llu ms, pinged every %llu ms from the event loop",
+			(unsigned long long)cc_sdnotify_watchdog_usec(app->notify) / 1000,
+			(unsigned long long)cc_sdnotify_watchdog_usec(app->notify) / 2000);
 	while (!app->stopping)
 		if (lws_service(app->lws, 0) < 0)
 			return 1;
@@ -484,6 +559,8 @@ static void drain_done(lws_sorted_usec_list_t *sul)
  * the tick checks whether the recorder is empty. */
 void cc_app_stop(struct cc_app *app)
 {
+	if (cc_sdnotify_stopping(app->notify, "stopping"))
+		cc_warn("cannot tell systemd the daemon is stopping: %s", strerror(errno));
 	if (app->draining || !cc_recorder_pending(app->recorder) || !app->hub_up) {
 		app->stopping = true;
 		lws_cancel_service(app->lws);
@@ -502,7 +579,7 @@ struct cc_pgconn *cc_app_hub_conn(struct cc_app *app) { return cc_hub_conn(app->
 struct cc_alerts *cc_app_alerts(struct cc_app *app) { return app->alerts; }
 struct cc_authstore *cc_app_auth(struct cc_app *app) { return app->auth; }
 
-bool cc_app_ready(struct cc_app *app, char *why, size_t len)
+static bool readiness(struct cc_app *app, char *why, size_t len)
 {
 	if (!app->hub_up || !cc_hub_up(app->hub)) {
 		cc_strlcpy(why, cc_hub_error(app->hub), len);
@@ -534,6 +611,25 @@ bool cc_app_ready(struct cc_app *app, char *why, size_t len)
 			return false;
 		}
 	return true;
+}
+
+/* The one readiness both /readyz and systemd see: whoever asks first after the daemon became
+ * ready sends READY=1, so systemd is never told before /readyz would say 200. */
+bool cc_app_ready(struct cc_app *app, char *why, size_t len)
+{
+	bool ok = readiness(app, why, len);
+	size_t partners = app->cat ? app->cat->n_partners : 0;
+	char status[320];
+
+	if (!ok)
+		snprintf(status, sizeof status, "waiting: %s", why);
+	else if (cc_leader_leading(app->leader))
+		snprintf(status, sizeof status, "ready: %zu partners, leader", partners);
+	else
+		snprintf(status, sizeof status, "ready: %zu partners, following the leader", partners);
+	if (cc_sdnotify_update(app->notify, ok, status))
+		cc_warn("cannot tell systemd the daemon's state: %s", strerror(errno));
+	return ok;
 }
 
 bool cc_app_leading(struct cc_app *app) { return cc_leader_leading(app->leader); }
@@ -652,11 +748,15 @@ void cc_app_destroy(struct cc_app *app)
 	cc_replica_destroy(app->replica);
 	cc_authstore_destroy(app->auth);
 	cc_hub_destroy(app->hub);
+	cc_sdnotify_destroy(app->notify);
 	/* The context closes every client connection; their CLOSED callbacks detach from bus. */
 	lws_context_destroy(app->lws);
 	cc_bus_destroy(app->bus);
 	cc_fanout_destroy(app->fanout);
 	cc_board_destroy(app->board);
 	cc_catalog_destroy(app->cat);
+	/* last: the modules above held pointers into it */
+	cc_config_destroy(app->cfg);
+	free(app->config_path);
 	free(app);
 }

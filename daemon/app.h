@@ -28,14 +28,17 @@ struct cc_app_front {
 	/* Fills the protocols and the limits lws enforces itself; the vhost owns front once a
 	 * context is created from info. */
 	void (*setup)(void *front, struct lws_context_creation_info *info);
+	/* A reloaded configuration (valid until the next call); -1 with err: nothing changed. */
+	int (*set_config)(void *front, const struct cc_config *cfg, char *err, size_t errlen);
 	const struct lws_protocols *ws_protocol;   /* the board's WebSocket protocol */
 	int (*direct_ok)(struct lws *wsi);         /* the bus's gate for direct fan-out sends */
 };
 
-/* Takes front over in every case (when the context cannot be created it is left to the
- * exiting process, as lws may or may not have destroyed it). */
-struct cc_app *cc_app_create(const struct cc_config *cfg, const struct cc_app_front *front,
-			     char *err, size_t errlen);
+/* Takes cfg and front over in every case (when the context cannot be created front is left to
+ * the exiting process, as lws may or may not have destroyed it). config_path (copied) is the
+ * file cfg came from: SIGHUP reads it again. */
+struct cc_app *cc_app_create(struct cc_config *cfg, const char *config_path,
+			     const struct cc_app_front *front, char *err, size_t errlen);
 void cc_app_destroy(struct cc_app *app);
 
 /* Run the event loop until SIGINT/SIGTERM. Returns 0 on a clean stop. */

@@ -309,6 +309,14 @@ void cc_authstore_destroy(struct cc_authstore *s)
 bool cc_authstore_loaded(const struct cc_authstore *s) { return s->loaded; }
 bool cc_authstore_anonymous_display(const struct cc_authstore *s) { return s->anonymous_display; }
 unsigned cc_authstore_generation(const struct cc_authstore *s) { return s->generation; }
+
+void cc_authstore_set_anonymous_display(struct cc_authstore *s, bool allow)
+{
+	if (s->anonymous_display == allow)
+		return;
+	s->anonymous_display = allow;
+	s->generation++;
+}
 struct cc_pgconn *cc_authstore_conn(struct cc_authstore *s) { return s->pc; }
 struct cc_pwhash *cc_authstore_hasher(struct cc_authstore *s) { return s->hasher; }
 

@@ -45,6 +45,9 @@ void cc_authstore_start(struct cc_authstore *s);
 /* The first load from the hub is done (before it, nobody is signed in). */
 bool cc_authstore_loaded(const struct cc_authstore *s);
 bool cc_authstore_anonymous_display(const struct cc_authstore *s);
+/* A reload changed allow_anonymous_display: anonymous boards open now are checked again (and
+ * closed when it went off) at their next message. */
+void cc_authstore_set_anonymous_display(struct cc_authstore *s, bool allow);
 /* Changes each time sessions or tokens are reloaded or dropped: a holder of an identity checks
  * it again when this moves. */
 unsigned cc_authstore_generation(const struct cc_authstore *s);

@@ -33,6 +33,7 @@ struct entry {
 struct partner_state {
 	char *name;
 	char *label;
+	char *short_label;
 	char state[16];
 	char reason[256];
 	char *error;               /* NULL when healthy */
@@ -326,6 +327,8 @@ static void set_partners(struct cc_board *b, const struct cc_catalog *cat)
 		struct partner_state *p = &b->partners[i];
 		p->name = cc_xstrdup(cat->partners[i].name);
 		p->label = cc_xstrdup(cat->partners[i].label);
+		p->short_label = cc_xstrdup(cat->partners[i].short_label ? cat->partners[i].short_label
+								 : cat->partners[i].label);
 		cc_strlcpy(p->state, "connecting", sizeof p->state);
 		p->dirty = true;
 		for (size_t j = 0; j < n_old; j++)
@@ -338,6 +341,7 @@ static void set_partners(struct cc_board *b, const struct cc_catalog *cat)
 	for (size_t j = 0; j < n_old; j++) {
 		free(old[j].name);
 		free(old[j].label);
+		free(old[j].short_label);
 		free(old[j].error);
 	}
 	free(old);
@@ -525,6 +529,8 @@ static json_t *entry_json(const struct entry *e)
 	json_object_set_new(o, "partner", text(e->partner));
 	json_object_set_new(o, "stage", text(d->stage));
 	json_object_set_new(o, "label", text(d->label));
+	json_object_set_new(o, "short_label", text(d->short_label ? d->short_label : d->label));
+	json_object_set_new(o, "position", json_integer(d->position));
 	json_object_set_new(o, "unit", text(d->unit));
 	json_object_set_new(o, "decimals", json_integer(d->decimals));
 	json_object_set_new(o, "higher_is_better", json_boolean(d->higher_is_better));
@@ -564,6 +570,7 @@ static json_t *partner_json(const struct partner_state *p)
 
 	json_object_set_new(o, "name", text(p->name));
 	json_object_set_new(o, "label", text(p->label));
+	json_object_set_new(o, "short_label", text(p->short_label));
 	json_object_set_new(o, "state", text(p->state));
 	json_object_set_new(o, "reason", *p->reason ? text(p->reason) : json_null());
 	return o;
@@ -711,6 +718,7 @@ void cc_board_destroy(struct cc_board *b)
 	for (size_t i = 0; i < b->n_partners; i++) {
 		free(b->partners[i].name);
 		free(b->partners[i].label);
+		free(b->partners[i].short_label);
 		free(b->partners[i].error);
 	}
 	free(b->partners);

@@ -96,6 +96,7 @@ void cc_catalog_destroy(struct cc_catalog *cat)
 	for (size_t i = 0; i < cat->n_partners; i++) {
 		free(cat->partners[i].name);
 		free(cat->partners[i].label);
+		free(cat->partners[i].short_label);
 		free(cat->partners[i].conninfo);
 	}
 	for (size_t i = 0; i < cat->n_feeds; i++) {
@@ -110,6 +111,7 @@ void cc_catalog_destroy(struct cc_catalog *cat)
 		free(m->partner);
 		free(m->key);
 		free(m->label);
+		free(m->short_label);
 		free(m->unit);
 		free(m->stage);
 	}

@@ -15,6 +15,7 @@ struct cc_stage {
 struct cc_partner_def {
 	char *name;
 	char *label;
+	char *short_label;         /* on a wall display: the short label, else the label */
 	char *conninfo;
 };
 
@@ -37,6 +38,7 @@ struct cc_metric_def {
 	char *partner;
 	char *key;
 	char *label;
+	char *short_label;         /* on a wall display tile: the short label, else the label */
 	char *unit;
 	char *stage;
 	bool higher_is_better;

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "tls.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -24,6 +25,7 @@ struct parse {
 	char *err;
 	size_t errlen;
 	unsigned seen;
+	int tls_line;               /* the later of the two TLS keys: where a bad pair is reported */
 };
 
 enum key_id {
@@ -31,7 +33,7 @@ enum key_id {
 	K_PUBLIC_URL, K_SMTP_URL, K_SMTP_FROM, K_SMTP_USER, K_SMTP_PASSWORD_FILE, K_SMTP_STARTTLS,
 	K_FANOUT_THREADS, K_FANOUT_BATCH, K_TRUSTED_PROXIES, K_ALLOWED_ORIGINS, K_METRICS_ALLOW,
 	K_METRICS_TOKEN_FILE, K_MAX_CONNECTIONS, K_MAX_CONN_PER_ADDR, K_MAX_HEADER, K_MAX_URI,
-	K_MAX_BODY, K_HANDSHAKE_TIMEOUT, K_WS_MAX_MESSAGE, K_WS_RATE, K_COUNT
+	K_MAX_BODY, K_HANDSHAKE_TIMEOUT, K_WS_MAX_MESSAGE, K_WS_RATE, K_TLS_CERT, K_TLS_KEY, K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -40,7 +42,8 @@ static const char *const key_names[K_COUNT] = {
 	"smtp_password_file", "smtp_starttls", "fanout_threads", "fanout_batch", "trusted_proxies",
 	"allowed_origins", "metrics_allow", "metrics_token_file", "max_connections",
 	"max_connections_per_address", "max_header_bytes", "max_uri_bytes", "max_body_bytes",
-	"handshake_timeout_s", "ws_max_message_bytes", "ws_messages_per_s",
+	"handshake_timeout_s", "ws_max_message_bytes", "ws_messages_per_s", "tls_cert_file",
+	"tls_key_file",
 };
 
 /* Whole-number keys: their bounds. The lower bounds keep a typo from locking everyone out
@@ -298,6 +301,14 @@ static int set_key(struct parse *p, struct cc_config *cfg, const char *key, cons
 			cfg->fanout_batch = (int)n;
 		return 0;
 	}
+	case K_TLS_CERT:
+	case K_TLS_KEY:
+		/* whether the pair fits is checked once both are known (end of the file) */
+		if (stat(val, &st) || !S_ISREG(st.st_mode))
+			return fail(p, "%s '%s' is not a readable file", key, val);
+		*(id == K_TLS_CERT ? &cfg->tls_cert_file : &cfg->tls_key_file) = cc_xstrdup(val);
+		p->tls_line = p->line;
+		return 0;
 	case K_LOG_LEVEL:
 		if (cc_log_level_parse(val, &cfg->log_level))
 			return fail(p, "log_level must be one of error, warn, info, debug, not '%s'", val);
@@ -356,6 +367,21 @@ struct cc_config *cc_config_parse(const char *name, const char *text, char *err,
 	if (!cfg->web_root) {
 		fail(&p, "required key 'web_root' (directory of the web pages) is missing");
 		goto bad;
+	}
+	if (!cfg->tls_cert_file != !cfg->tls_key_file) {
+		p.line = p.tls_line;
+		fail(&p, "%s is set but %s is not: TLS needs both the certificate and its key",
+		     cfg->tls_cert_file ? "tls_cert_file" : "tls_key_file",
+		     cfg->tls_cert_file ? "tls_key_file" : "tls_cert_file");
+		goto bad;
+	}
+	if (cfg->tls_cert_file) {
+		char why[400];
+		if (cc_tls_check_pair(cfg->tls_cert_file, cfg->tls_key_file, why, sizeof why)) {
+			p.line = p.tls_line;
+			fail(&p, "%s", why);
+			goto bad;
+		}
 	}
 	if (!cfg->metrics_allow)
 		cfg->metrics_allow = cc_cidrs_parse("127.0.0.0/8 ::1", p.err, p.errlen);
@@ -427,5 +453,15 @@ void cc_config_destroy(struct cc_config *cfg)
 		free(cfg->allowed_origins[i]);
 	free(cfg->allowed_origins);
 	free(cfg->metrics_token_file);
+	free(cfg->tls_cert_file);
+	free(cfg->tls_key_file);
 	free(cfg);
+}
+
+char *cc_config_public_base(const struct cc_config *cfg)
+{
+	if (cfg->public_url)
+		return cc_xstrdup(cfg->public_url);
+	return cc_xasprintf("%s://localhost:%d", cfg->tls_cert_file ? "https" : "http",
+			    cfg->listen_port);
 }

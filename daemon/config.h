@@ -39,6 +39,10 @@ struct cc_config {
 	int handshake_timeout_s;   /* time to send a whole request head or finish an upgrade */
 	int ws_max_message_bytes;  /* a client's WebSocket message: closed with 1009 past this */
 	int ws_messages_per_s;     /* sustained rate of client messages; bursts of twice as many */
+
+	/* https and wss on listen_port (both or neither; the key checked against the certificate) */
+	char *tls_cert_file;       /* PEM certificate, chain after it; NULL: plain http */
+	char *tls_key_file;        /* PEM private key of that certificate */
 };
 
 /* Parse FILE. On failure returns NULL and writes "FILE:LINE: message" into err. */
@@ -48,5 +52,8 @@ struct cc_config *cc_config_load(const char *path, char *err, size_t errlen);
 struct cc_config *cc_config_parse(const char *name, const char *text, char *err, size_t errlen);
 
 void cc_config_destroy(struct cc_config *cfg);
+
+/* public_url, or what stands for it: https://localhost:PORT with TLS, else http://. malloc'd. */
+char *cc_config_public_base(const struct cc_config *cfg);
 
 #endif

@@ -57,6 +57,12 @@ struct cc_connlimit *cc_connlimit_create(int max_total, int max_per_address)
 	return c;
 }
 
+void cc_connlimit_set_limits(struct cc_connlimit *c, int max_total, int max_per_address)
+{
+	c->max_total = max_total;
+	c->max_per_address = max_per_address;
+}
+
 static struct addr_node **find_addr(struct cc_connlimit *c, const char *addr)
 {
 	struct addr_node **p = &c->addrs[hash_text(addr)];

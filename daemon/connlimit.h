@@ -17,6 +17,8 @@ enum cc_conn_verdict { CC_CONN_OK, CC_CONN_TOO_MANY, CC_CONN_TOO_MANY_FROM_ADDRE
 
 struct cc_connlimit *cc_connlimit_create(int max_total, int max_per_address);
 void cc_connlimit_destroy(struct cc_connlimit *c);
+/* New limits (a reload): connections already open stay; new ones are judged by these. */
+void cc_connlimit_set_limits(struct cc_connlimit *c, int max_total, int max_per_address);
 
 /* A new connection from addr: counted when CC_CONN_OK and then pending. exempt (a trusted
  * proxy, whose one address carries many clients) counts toward the total only. A connection

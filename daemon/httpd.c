@@ -23,12 +23,17 @@
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 /* Every answer: no script but our own files, never framed, no Referer leaks of signed links. */
 #define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
 	    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; " \
 	    "form-action 'self'"
+
+/* Browsers that reached us over https once never try plain http again for a year: with TLS on
+ * this port there is no plain http to fall back to, and behind a proxy it is the proxy's. */
+#define HSTS "max-age=31536000"
 
 /* Refusals, by reason, for /metrics. */
 enum refusal {
@@ -38,7 +43,8 @@ enum refusal {
 };
 
 struct cc_httpd {
-	const struct cc_config *cfg;
+	const struct cc_config *cfg;   /* the app's; replaced by cc_httpd_set_config on reload */
+	bool tls;                      /* this port speaks https and wss (fixed at start) */
 	struct cc_access *access;
 	struct cc_connlimit *conns;
 	struct cc_webroot *web;
@@ -55,7 +61,6 @@ struct http_pss {
 	bool refused;
 	struct cc_request *req;     /* an API request in progress */
 	bool dispatched;            /* a handler owns req: only its reply may answer */
-	unsigned heads;             /* request heads seen on this connection */
 };
 
 struct ws_pss {
@@ -90,6 +95,11 @@ int cc_httpd_ws_direct_ok(struct lws *wsi)
 	/* Sessions changed since this connection last passed its WRITEABLE check: let the next
 	 * message go that way, so a signed-out display gets nothing more. */
 	struct ws_pss *pss = lws_wsi_user(wsi);
+	struct cc_httpd *h = httpd_of(wsi);
+
+	/* over TLS only lws (OpenSSL) may write to the socket */
+	if (!h || h->tls)
+		return 0;
 	return pss && pss->auth_generation == cc_authstore_generation(cc_app_auth(app_of(wsi)));
 }
 
@@ -122,6 +132,23 @@ static int add_header(struct lws *wsi, const char *name, const char *value, uint
 					   (const unsigned char *)value, (int)strlen(value), p, end);
 }
 
+/* The browser's side of this connection is https: ours, or a trusted proxy's that says so. */
+static bool browser_on_https(struct lws *wsi, const struct cc_httpd *h)
+{
+	static const char xfp[] = "x-forwarded-proto:";
+	char tcp[64], proto[16];
+
+	if (!h)
+		return false;
+	if (h->tls)
+		return true;
+	if (lws_hdr_custom_copy(wsi, proto, sizeof proto, xfp, (int)strlen(xfp)) < 0 ||
+	    strcasecmp(proto, "https"))
+		return false;
+	peer_of_fd(lws_get_socket_fd(wsi), tcp, sizeof tcp);
+	return cc_cidrs_match(h->cfg->trusted_proxies, tcp);
+}
+
 /* Sends the head now and the body (taken) as the socket allows. cache: Cache-Control. */
 static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char *ctype,
 		   const char *cache, char *body, size_t len, const struct cc_strbuf *extra)
@@ -138,7 +165,9 @@ static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const
 	    add_header(wsi, "referrer-policy:", "no-referrer", &p, end) ||
 	    add_header(wsi, "x-frame-options:", "DENY", &p, end) ||
 	    add_header(wsi, "content-security-policy:", CSP, &p, end) ||
-	    (pss->close_after && add_header(wsi, "connection:", "close", &p, end)))
+	    (pss->close_after && add_header(wsi, "connection:", "close", &p, end)) ||
+	    (browser_on_https(wsi, httpd_of(wsi)) &&
+	     add_header(wsi, "strict-transport-security:", HSTS, &p, end)))
 		return 1;
 	for (size_t off = 0; extra && off < extra->len;) {
 		const char *name = extra->data + off, *value = name + strlen(name) + 1;
@@ -263,8 +292,11 @@ static void dispatch(struct cc_request *r)
 }
 
 /* Hands the request to its handler: from here only cc_request_reply may answer it. */
-static void hand_over(struct http_pss *pss)
+static void hand_over(struct http_pss *pss, const struct cc_httpd *h)
 {
+	/* the policy of now, not of when the head came: a reload may have replaced it while the
+	 * body arrived (handlers look at it only before they first return) */
+	pss->req->access = h->access;
 	pss->dispatched = true;
 	dispatch(pss->req);
 }
@@ -298,6 +330,7 @@ static int start_request(struct lws *wsi, struct http_pss *pss, struct cc_httpd 
 	r->wsi = wsi;
 	r->app = app_of(wsi);
 	r->access = h->access;
+	r->tls = h->tls;
 	cc_strlcpy(r->method, method, sizeof r->method);
 	r->path = cc_xstrdup(uri);
 	client_of(wsi, h, r->tcp_peer, r->peer, sizeof r->peer);
@@ -306,7 +339,7 @@ static int start_request(struct lws *wsi, struct http_pss *pss, struct cc_httpd 
 	pss->dispatched = false;
 	/* a body arrives in LWS_CALLBACK_HTTP_BODY; the handler gets it when it is complete */
 	if (!has_body)
-		hand_over(pss);
+		hand_over(pss, h);
 	return 0;
 }
 
@@ -390,8 +423,9 @@ static uint64_t head_bytes(struct lws *wsi)
 		if (n > 0)
 			values += (uint64_t)n;
 	}
-	/* a chunked body's size is not announced: only the values can be counted then */
-	if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 ||
+	/* a chunked body's size is not announced: only the values can be counted then; over TLS
+	 * the kernel's count holds the handshake and record framing, not the head */
+	if (httpd_of(wsi)->tls || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 ||
 	    !cc_sock_bytes_received(lws_get_socket_fd(wsi), &received))
 		return values;
 	if (clen && strlen(clen) < 16)
@@ -410,8 +444,18 @@ static int handle_http(struct lws *wsi, struct http_pss *pss)
 
 	if (!h || m < 0)
 		return respond_text(wsi, pss, 405, "method not allowed\n");
-	if (!pss->heads++ && head_bytes(wsi) > (uint64_t)h->cfg->max_header_bytes)
-		return refuse(wsi, pss, REF_HEAD_TOO_LARGE, 431, "the request head is too large\n");
+	if (h->tls && !lws_is_ssl(wsi))
+		/* lws redirects plain http on a TLS port before it gets here: never serve it */
+		return refuse(wsi, pss, REF_BAD_REQUEST, 400, "use https://\n");
+	/* lws zeroes pss for each request of a keep-alive connection, so the mark that the
+	 * first head was measured lives on the connection itself: later heads would be measured
+	 * against everything the connection ever received */
+	if (!lws_get_opaque_user_data(wsi)) {
+		lws_set_opaque_user_data(wsi, h);
+		if (head_bytes(wsi) > (uint64_t)h->cfg->max_header_bytes)
+			return refuse(wsi, pss, REF_HEAD_TOO_LARGE, 431,
+				      "the request head is too large\n");
+	}
 	/* lws keeps the path apart from the query; the limit is on what the client sent */
 	n = lws_hdr_total_length(wsi, methods[m].token);
 	if (n + lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) > h->cfg->max_uri_bytes)
@@ -496,6 +540,8 @@ static int admit(struct lws *wsi, int fd)
 	if (v == CC_CONN_OK)
 		return 0;
 	h->refused[v == CC_CONN_TOO_MANY ? REF_MAX_CONNECTIONS : REF_MAX_PER_ADDRESS]++;
+	if (h->tls)
+		return 1;   /* plain text before a TLS handshake would only read as a broken one */
 	/* a fresh socket's buffer takes this whole; the client may read it before the close */
 	if (send(fd, v == CC_CONN_TOO_MANY ? too_many : from_addr,
 		 v == CC_CONN_TOO_MANY ? sizeof too_many - 1 : sizeof from_addr - 1,
@@ -526,7 +572,9 @@ static void answer_failed_head(struct lws *wsi)
 	size_t drained = 0;
 	ssize_t n;
 
-	if (!h || fd < 0 || !cc_sock_bytes_received(fd, &received) || !received)
+	/* With TLS the socket carries a TLS session (plain text in it is garbage to the client),
+	 * a failed handshake, or plain http that lws answered with its redirect: nothing to add. */
+	if (!h || h->tls || fd < 0 || !cc_sock_bytes_received(fd, &received) || !received)
 		return;     /* nothing sent (a pre-connect, or gone): nothing to answer */
 	age = cc_connlimit_age_ms(h->conns, wsi);
 	if (received >= (uint64_t)h->cfg->max_header_bytes)
@@ -580,8 +628,8 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 	case LWS_CALLBACK_HTTP_BODY:
 		return on_body(wsi, pss, in, len);
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (pss->req && !pss->dispatched && !pss->refused)
-			hand_over(pss);
+		if (pss->req && !pss->dispatched && !pss->refused && (h = httpd_of(wsi)))
+			hand_over(pss, h);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:
 		if (pss->req && pss->req->replied && !pss->body) {
@@ -719,13 +767,17 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 	char uri[16];
 
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		if (!header_copy(wsi, WSI_TOKEN_GET_URI, uri, sizeof uri) || strcmp(uri, "/ws")) {
-			struct cc_httpd *h = httpd_of(wsi);
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+		struct cc_httpd *h = httpd_of(wsi);
+		/* lws lets an upgrade in the clear through on the TLS port (it redirects only plain
+		 * GETs): the board goes over wss only */
+		if ((h && h->tls && !lws_is_ssl(wsi)) ||
+		    !header_copy(wsi, WSI_TOKEN_GET_URI, uri, sizeof uri) || strcmp(uri, "/ws")) {
 			if (h)
 				h->refused[REF_BAD_UPGRADE]++;
 			return 1;
 		}
+	}
 		return cc_auth_ws_identify(wsi, cc_httpd_access(wsi), &pss->id) ? 0 : 1;
 	case LWS_CALLBACK_ESTABLISHED: {
 		/* Keep the kernel from queueing megabytes for a reader that stopped: past this much
@@ -792,6 +844,7 @@ struct cc_httpd *cc_httpd_create(const struct cc_config *cfg, char *err, size_t 
 	size_t i;
 
 	h->cfg = cfg;
+	h->tls = cfg->tls_cert_file != NULL;
 	h->access = cc_access_create(cfg, err, errlen);
 	h->web = h->access ? cc_webroot_create(cfg->web_root, err, errlen) : NULL;
 	if (!h->web) {
@@ -823,6 +876,33 @@ void cc_httpd_setup(struct cc_httpd *h, struct lws_context_creation_info *info)
 	/* a head must be whole within this; lws does not restart the clock per byte */
 	info->timeout_secs_ah_idle = (unsigned)h->cfg->handshake_timeout_s;
 	info->timeout_secs = (unsigned)h->cfg->handshake_timeout_s;
+	if (h->tls) {
+		/* lws keeps these paths: a reload (cc_tls_reload) finds the vhost by them. Plain http
+		 * on this port is served nothing but lws's 301 to https://HOST/ (a browser given an
+		 * http:// link lands on the page; the API and /ws are never served in the clear).
+		 * HTTP/2 is not offered: every limit and the WebSocket path here are HTTP/1.1's. */
+		info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+				 LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT |
+				 LWS_SERVER_OPTION_REDIRECT_HTTP_TO_HTTPS;
+		info->alpn = "http/1.1";
+		info->ssl_cert_filepath = h->cfg->tls_cert_file;
+		info->ssl_private_key_filepath = h->cfg->tls_key_file;
+	}
+}
+
+int cc_httpd_set_config(struct cc_httpd *h, const struct cc_config *cfg, char *err,
+			size_t errlen)
+{
+	/* the one step that can fail comes first, so a failure leaves everything as it was */
+	struct cc_access *a = cc_access_create(cfg, err, errlen);
+
+	if (!a)
+		return -1;
+	cc_access_destroy(h->access);
+	h->access = a;
+	cc_connlimit_set_limits(h->conns, cfg->max_connections, cfg->max_connections_per_address);
+	h->cfg = cfg;
+	return 0;
 }
 
 static void front_setup(void *front, struct lws_context_creation_info *info)
@@ -830,10 +910,16 @@ static void front_setup(void *front, struct lws_context_creation_info *info)
 	cc_httpd_setup(front, info);
 }
 
+static int front_set_config(void *front, const struct cc_config *cfg, char *err, size_t errlen)
+{
+	return cc_httpd_set_config(front, cfg, err, errlen);
+}
+
 void cc_httpd_front(struct cc_httpd *h, struct cc_app_front *out)
 {
 	out->front = h;
 	out->setup = front_setup;
+	out->set_config = front_set_config;
 	out->ws_protocol = &cc_httpd_ws_protocol;
 	out->direct_ok = cc_httpd_ws_direct_ok;
 }

@@ -27,6 +27,12 @@ struct cc_httpd *cc_httpd_create(const struct cc_config *cfg, char *err, size_t 
 /* Fills the protocol list and the limits lws enforces itself. Once a context is created from
  * info, the vhost owns h and destroys it when it ends. */
 void cc_httpd_setup(struct cc_httpd *h, struct lws_context_creation_info *info);
+/* A reloaded bootstrap file (cfg stays valid until the next call): origins, /metrics access
+ * and token, connection limits and the limits read per request take effect for what comes
+ * next. The header buffer, head timeout and TLS are lws's, fixed at start. -1 with a reason
+ * (metrics_token_file unreadable) and nothing changed. */
+int cc_httpd_set_config(struct cc_httpd *h, const struct cc_config *cfg, char *err,
+			size_t errlen);
 /* h as the app's front (app.h): what main.c hands to cc_app_create. */
 void cc_httpd_front(struct cc_httpd *h, struct cc_app_front *out);
 /* Only for an h never given to lws_create_context (when that fails h is left to leak: the

@@ -1,5 +1,6 @@
 #include "hub.h"
 #include "log.h"
+#include "migrate.h"
 #include "util.h"
 
 #include <stdlib.h>
@@ -12,13 +13,15 @@ enum step {
 
 static const char *const step_sql[] = {
 	"SELECT key, label, position FROM commcell.stage ORDER BY position",
-	"SELECT name, label, conninfo FROM commcell.partner WHERE enabled ORDER BY name",
+	"SELECT name, label, conninfo, coalesce(short_label, label) FROM commcell.partner "
+	"WHERE enabled ORDER BY name",
 	"SELECT f.id, f.partner, f.relation, f.channel, f.poll_interval_ms, "
 	"f.statement_timeout_ms, f.batch_limit, f.kind, f.metric, f.query FROM commcell.feed f "
 	"JOIN commcell.partner p ON p.name = f.partner "
 	"WHERE f.enabled AND p.enabled ORDER BY f.id",
 	"SELECT m.partner, m.key, m.label, m.unit, m.stage, m.higher_is_better, m.amber, m.red, "
-	"m.freshness_s, m.decimals, m.position, m.hysteresis, m.min_duration_s, m.line_inclusive "
+	"m.freshness_s, m.decimals, m.position, m.hysteresis, m.min_duration_s, m.line_inclusive, "
+	"coalesce(m.short_label, m.label) "
 	"FROM commcell.metric m "
 	"JOIN commcell.partner p ON p.name = m.partner "
 	"JOIN commcell.stage s ON s.key = m.stage "
@@ -56,6 +59,11 @@ struct cc_hub {
 	enum step step;
 	char error[512];
 	lws_sorted_usec_list_t retry_sul;
+	struct cc_migrations *known;   /* the hub migrations built into this commcelld */
+	bool schema_in_flight;
+	/* Checked once: an instance already serving keeps serving a hub upgraded under it (the
+	 * migrations are additive), and the exit-or-not decision at start is main.c's. */
+	bool schema_ok;
 };
 
 static void load_step(struct cc_hub *h, enum step step);
@@ -88,6 +96,7 @@ static void fill(struct cc_catalog *cat, enum step step, PGresult *res)
 			p->name = dup_value(res, i, 0);
 			p->label = dup_value(res, i, 1);
 			p->conninfo = dup_value(res, i, 2);
+			p->short_label = dup_value(res, i, 3);
 			break;
 		}
 		case STEP_FEEDS: {
@@ -123,6 +132,7 @@ static void fill(struct cc_catalog *cat, enum step step, PGresult *res)
 			m->hysteresis = strtod(PQgetvalue(res, i, 11), NULL);
 			m->min_duration_s = atoi(PQgetvalue(res, i, 12));
 			m->line_inclusive = value_true(res, i, 13);
+			m->short_label = dup_value(res, i, 14);
 			break;
 		}
 		case STEP_THRESHOLDS: {
@@ -216,8 +226,43 @@ static void step_done(struct cc_pgconn *pc, PGresult *res, const char *err, void
 	}
 }
 
+/* When main.c could not reach the hub at start, the first connection makes the same check: a
+ * hub without this daemon's migrations (or with newer ones) keeps /readyz at 503 saying what to
+ * do, and is asked again every 5 s, so running --migrate is enough to get going. */
+static void schema_done(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
+{
+	struct cc_hub *h = arg;
+
+	(void)pc;
+	h->schema_in_flight = false;
+	if (err && !res)
+		return;  /* connection lost: the next on_ready asks again */
+	if (cc_migrate_judge(h->known, res, NULL, h->error, sizeof h->error) == CC_MIGRATE_REFUSE) {
+		cc_error("hub: %s", h->error);
+		if (h->ev.on_state)
+			h->ev.on_state(h, false, h->error, h->user);
+		lws_sul_schedule(h->ctx, 0, &h->retry_sul, retry_fired, 5 * LWS_US_PER_SEC);
+		return;
+	}
+	h->schema_ok = true;  /* also when unreadable: the catalog load then says what is wrong */
+	load_step(h, STEP_STAGES);
+}
+
+static void check_schema(struct cc_hub *h)
+{
+	if (h->schema_in_flight)
+		return;
+	h->schema_in_flight = true;
+	if (cc_pgconn_query(h->pc, CC_MIGRATE_APPLIED_SQL, 0, NULL, schema_done, h))
+		h->schema_in_flight = false;  /* not connected: the next on_ready asks */
+}
+
 static void load_step(struct cc_hub *h, enum step step)
 {
+	if (step == STEP_STAGES && !h->schema_ok) {
+		check_schema(h);
+		return;
+	}
 	if (step == STEP_STAGES) {
 		if (h->load_in_flight) {
 			h->reload_wanted = true;
@@ -253,6 +298,7 @@ static void on_ready(struct cc_pgconn *pc, void *user)
 	cc_pgconn_query(pc, "LISTEN commcell_current", 0, NULL, listen_done, h);
 	h->load_in_flight = false;
 	h->reload_wanted = false;
+	h->schema_in_flight = false;
 	load_step(h, STEP_STAGES);
 }
 
@@ -293,6 +339,7 @@ struct cc_hub *cc_hub_create(const struct cc_loop *loop, const char *conninfo,
 	h->ev = *ev;
 	h->user = user;
 	cc_strlcpy(h->error, "hub database not connected yet", sizeof h->error);
+	h->known = cc_migrations_embedded();
 	h->pc = cc_pgconn_create(loop, "hub", conninfo, &opts, &pev, h);
 	return h;
 }
@@ -309,5 +356,6 @@ void cc_hub_destroy(struct cc_hub *h)
 	lws_sul_cancel(&h->retry_sul);
 	cc_pgconn_destroy(h->pc);
 	cc_catalog_destroy(h->loading);
+	cc_migrations_destroy(h->known);
 	free(h);
 }

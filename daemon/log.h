@@ -10,8 +10,9 @@
 
 enum cc_log_level { CC_LOG_ERROR = 0, CC_LOG_WARN, CC_LOG_INFO, CC_LOG_DEBUG };
 
-/* The threshold is the one piece of process-wide state outside the app context: it is set once
- * at start-up, before the loop runs, and every module must be able to log without a handle. */
+/* The threshold is the one piece of process-wide state outside the app context: it is set at
+ * start-up and on a reload (SIGHUP), both on the loop thread, and every module must be able to
+ * log without a handle. (The worker threads, pwhash and fan-out, never log.) */
 void cc_log_set_level(enum cc_log_level level);
 enum cc_log_level cc_log_get_level(void);
 int cc_log_level_parse(const char *name, enum cc_log_level *out);

@@ -3,6 +3,7 @@
 #include "config.h"
 #include "httpd.h"
 #include "log.h"
+#include "migrate.h"
 #include "pwhash.h"
 #include "secret.h"
 
@@ -15,9 +16,68 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: commcelld --config FILE      run the daemon\n"
 		"       commcelld --check-config FILE validate FILE and exit (0 good, 1 bad)\n"
+		"       commcelld --migrate --config FILE  apply the hub migrations this commcelld\n"
+		"                                     has and the hub lacks, then exit (0: the hub is\n"
+		"                                     up to date; 1: a migration failed, see stderr)\n"
 		"       commcelld --hash-password     read a password on stdin, print its stored form\n"
 		"                                     (for adding the first admin to the hub by SQL)\n"
-		"       commcelld --version\n");
+		"       commcelld --version\n"
+		"  --migrations-dir DIR  with --migrate: apply the hub migrations in DIR/*.sql instead\n"
+		"                        of those built in (for tests and packagers; a daemon refuses\n"
+		"                        a hub with migrations it was not built with)\n");
+}
+
+static void say_line(const char *line, void *user)
+{
+	(void)user;
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
+static struct cc_migrations *load_migrations(const char *dir)
+{
+	char err[1024];
+	struct cc_migrations *m = dir ? cc_migrations_from_dir(dir, err, sizeof err)
+				      : cc_migrations_embedded();
+
+	if (!m)
+		fprintf(stderr, "commcelld: %s\n", err);
+	return m;
+}
+
+/* --migrate: blocking libpq is fine, nothing is being served. */
+static int migrate_hub(const char *hub, const struct cc_migrations *m)
+{
+	char err[2048];
+
+	if (cc_migrate_apply(hub, m, say_line, NULL, err, sizeof err)) {
+		fprintf(stderr, "commcelld: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Before the loop starts, a short blocking look at the hub's migrations: nothing is served yet,
+ * and refusing here gives the exit status systemd and docker act on. A hub that does not answer
+ * in time is left to the loop, which waits for it as always (/readyz says why).
+ */
+static bool hub_schema_ok(const char *hub, const struct cc_migrations *m, const char *path)
+{
+	char msg[1024];
+
+	switch (cc_migrate_check(hub, m, path, 5000, msg, sizeof msg)) {
+	case CC_MIGRATE_CURRENT:
+		cc_info("%s", msg);
+		return true;
+	case CC_MIGRATE_UNCHECKED:
+		cc_warn("cannot check the hub's migrations (%s); starting anyway", msg);
+		return true;
+	case CC_MIGRATE_REFUSE:
+		break;
+	}
+	cc_error("%s", msg);
+	return false;
 }
 
 /* One line from stdin (without its newline) -> the crypto_pwhash string on stdout. */
@@ -53,10 +113,13 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "hash-password", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "migrate", no_argument, NULL, 'M' },
+		{ "migrations-dir", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
-	bool check_only = false;
+	const char *path = NULL, *migrations_dir = NULL;
+	bool check_only = false, migrate = false;
+	struct cc_migrations *migrations;
 	struct cc_config *cfg;
 	struct cc_app *app;
 	struct cc_httpd *httpd;
@@ -81,12 +144,18 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'M':
+			migrate = true;
+			break;
+		case 'D':
+			migrations_dir = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (!path || optind != argc) {
+	if (!path || optind != argc || (migrate && check_only) || (migrations_dir && !migrate)) {
 		usage(stderr);
 		return 2;
 	}
@@ -100,7 +169,24 @@ int main(int argc, char **argv)
 		cc_config_destroy(cfg);
 		return 0;
 	}
+	migrations = load_migrations(migrations_dir);
+	if (!migrations) {
+		cc_config_destroy(cfg);
+		return 1;
+	}
+	if (migrate) {
+		rc = migrate_hub(cfg->hub, migrations);
+		cc_migrations_destroy(migrations);
+		cc_config_destroy(cfg);
+		return rc;
+	}
 	cc_log_set_level(cfg->log_level);
+	if (!hub_schema_ok(cfg->hub, migrations, path)) {
+		cc_migrations_destroy(migrations);
+		cc_config_destroy(cfg);
+		return 1;
+	}
+	cc_migrations_destroy(migrations);
 	cc_log_hook_lws();
 	httpd = cc_httpd_create(cfg, err, sizeof err);
 	if (!httpd) {
@@ -109,15 +195,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	cc_httpd_front(httpd, &front);
-	app = cc_app_create(cfg, &front, err, sizeof err);
+	/* the app owns cfg from here (a SIGHUP replaces it) */
+	app = cc_app_create(cfg, path, &front, err, sizeof err);
 	if (!app) {
 		cc_error("%s", err);
-		cc_config_destroy(cfg);
 		return 1;
 	}
 	rc = cc_app_run(app);
 	cc_app_destroy(app);
-	cc_config_destroy(cfg);
 	cc_info("stopped");
 	return rc;
 }

@@ -18,28 +18,34 @@
 
 static const char list_sql[] =
 	"SELECT coalesce(json_agg(json_build_object('name', p.name, 'label', p.label, "
-	"'conninfo', " MASKED("p.conninfo") ", 'enabled', p.enabled, "
+	"'short_label', p.short_label, 'conninfo', " MASKED("p.conninfo") ", 'enabled', p.enabled, "
 	"'feeds', (SELECT count(*) FROM commcell.feed f WHERE f.partner = p.name)) "
 	"ORDER BY p.name), '[]') FROM commcell.partner p";
 
-/* $1 name, $2 label, $3 conninfo (NULL: keep the partner's current one), $4 enabled, $5 actor.
+/* $1 name, $2 label, $3 conninfo (NULL: keep the partner's current one), $4 enabled, $5 actor,
+ * $6 short label, $7 whether it was given (else the current one is kept).
  * The audit detail never holds the conninfo: only whether it changed. (old is read without FOR
  * UPDATE: a row this statement changes would be skipped by the lock, and the snapshot has it.) */
 static const char save_sql[] =
-	"WITH old AS (SELECT label, conninfo, enabled FROM commcell.partner WHERE name = $1), "
-	"p AS (INSERT INTO commcell.partner (name, label, conninfo, enabled) "
-	"      VALUES ($1, $2, coalesce($3, (SELECT conninfo FROM old)), $4::boolean) "
+	"WITH old AS (SELECT label, short_label, conninfo, enabled FROM commcell.partner "
+	"      WHERE name = $1), "
+	"p AS (INSERT INTO commcell.partner (name, label, conninfo, enabled, short_label) "
+	"      VALUES ($1, $2, coalesce($3, (SELECT conninfo FROM old)), $4::boolean, "
+	"      CASE WHEN $7::boolean THEN $6::text ELSE (SELECT short_label FROM old) END) "
 	"      ON CONFLICT (name) DO UPDATE SET label = EXCLUDED.label, "
-	"      conninfo = EXCLUDED.conninfo, enabled = EXCLUDED.enabled "
-	"      RETURNING name, label, enabled), "
+	"      conninfo = EXCLUDED.conninfo, enabled = EXCLUDED.enabled, "
+	"      short_label = EXCLUDED.short_label "
+	"      RETURNING name, label, short_label, enabled), "
 	"au AS (INSERT INTO commcell.audit (actor, action, target, detail) SELECT $5, "
 	"      'partner.save', $1, jsonb_build_object('created', old.label IS NULL, "
 	"      'before', CASE WHEN old.label IS NULL THEN NULL ELSE jsonb_build_object("
-	"      'label', old.label, 'enabled', old.enabled) END, "
-	"      'after', jsonb_build_object('label', p.label, 'enabled', p.enabled), "
+	"      'label', old.label, 'short_label', old.short_label, 'enabled', old.enabled) END, "
+	"      'after', jsonb_build_object('label', p.label, 'short_label', p.short_label, "
+	"      'enabled', p.enabled), "
 	"      'conninfo_changed', $3::text IS NOT NULL AND old.conninfo IS DISTINCT FROM $3::text) "
 	"      FROM p LEFT JOIN old ON true RETURNING id) "
-	"SELECT json_build_object('name', p.name, 'label', p.label, 'enabled', p.enabled, "
+	"SELECT json_build_object('name', p.name, 'label', p.label, 'short_label', p.short_label, "
+	"      'enabled', p.enabled, "
 	"      'created', NOT EXISTS (SELECT 1 FROM old)) FROM p, au";
 
 static struct cc_pgconn *conn(struct cc_request *r)
@@ -57,6 +63,20 @@ static bool valid_name(const char *s)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return false;
 	return true;
+}
+
+/* 1 to 40 characters (not bytes: jansson has checked the UTF-8), no control characters. */
+static bool valid_short_label(const char *s)
+{
+	size_t chars = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+		if ((*p & 0xc0) != 0x80)
+			chars++;
+	}
+	return chars >= 1 && chars <= 40;
 }
 
 void cc_partner_api_list(struct cc_request *r)
@@ -94,7 +114,7 @@ int cc_partner_parse(const json_t *body, struct cc_partner_save *out, char *err,
 	}
 	json_object_foreach((json_t *)body, key, v) {
 		if (strcmp(key, "name") && strcmp(key, "label") && strcmp(key, "conninfo") &&
-		    strcmp(key, "enabled")) {
+		    strcmp(key, "enabled") && strcmp(key, "short_label")) {
 			char cut[64], msg[96];
 			snprintf(msg, sizeof msg, "unknown field '%s'",
 				 cc_utf8_copy(cut, sizeof cut, key));
@@ -122,6 +142,17 @@ int cc_partner_parse(const json_t *body, struct cc_partner_save *out, char *err,
 					  "characters: keyword=value pairs or a postgresql:// URI");
 		return -1;
 	}
+	/* the wall's name: absent keeps it, null removes it (the label is used), else 1-40
+	 * characters, as the hub's constraint has it */
+	if ((v = json_object_get(body, "short_label"))) {
+		out->short_label_given = true;
+		out->short_label = json_string_value(v);
+		if (!json_is_null(v) && (!out->short_label || !valid_short_label(out->short_label))) {
+			cc_utf8_copy(err, errlen, "short_label must be 1 to 40 characters, or null "
+						  "for none (the label is shown)");
+			return -1;
+		}
+	}
 	if ((v = json_object_get(body, "enabled"))) {
 		if (!json_is_boolean(v)) {
 			cc_utf8_copy(err, errlen, "enabled must be true or false");
@@ -135,7 +166,7 @@ int cc_partner_parse(const json_t *body, struct cc_partner_save *out, char *err,
 void cc_partner_api_save(struct cc_request *r)
 {
 	struct cc_partner_save p;
-	const char *params[5];
+	const char *params[7];
 	char err[200];
 
 	if (cc_partner_parse(cc_request_body(r), &p, err, sizeof err)) {
@@ -147,6 +178,8 @@ void cc_partner_api_save(struct cc_request *r)
 	params[2] = p.conninfo;
 	params[3] = p.enabled ? "true" : "false";
 	params[4] = cc_request_user(r);
-	if (cc_pgconn_query(conn(r), save_sql, 5, params, saved, r))
+	params[5] = p.short_label;
+	params[6] = p.short_label_given ? "true" : "false";
+	if (cc_pgconn_query(conn(r), save_sql, 7, params, saved, r))
 		cc_request_error(r, 503, "the hub database is not reachable right now");
 }

@@ -1,6 +1,7 @@
 /*
  * Admin endpoints for partners: GET /api/partners (conninfo passwords masked) and
- * POST /api/partners (create or update; an update may leave out conninfo to keep it). The change and its audit row are one hub statement;
+ * POST /api/partners (create or update; an update may leave out conninfo or short_label to keep
+ * them). The change and its audit row are one hub statement;
  * the hub's config trigger then notifies commcell_config, so every instance reloads live.
  */
 #ifndef CC_PARTNER_API_H
@@ -18,6 +19,8 @@ struct cc_partner_save {
 	const char *label;
 	const char *conninfo;      /* NULL: keep the partner's current one */
 	bool enabled;
+	bool short_label_given;    /* false: keep the partner's current short label */
+	const char *short_label;   /* given: the wall's name for it; NULL: none (the label) */
 };
 
 /* Checks a body without touching anything else: 0 with *out filled, or -1 with the reason for

@@ -32,6 +32,7 @@ json_t *cc_request_body(const struct cc_request *r) { return r->body; }
 const char *cc_request_peer(const struct cc_request *r) { return r->peer; }
 const char *cc_request_tcp_peer(const struct cc_request *r) { return r->tcp_peer; }
 const struct cc_access *cc_request_access(const struct cc_request *r) { return r->access; }
+bool cc_request_over_tls(const struct cc_request *r) { return r->tls; }
 struct cc_app *cc_request_app(const struct cc_request *r) { return r->app; }
 enum cc_role cc_request_role(const struct cc_request *r) { return r->role; }
 const char *cc_request_user(const struct cc_request *r) { return r->user ? r->user : ""; }

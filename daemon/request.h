@@ -31,6 +31,8 @@ const char *cc_request_header(struct cc_request *r, const char *name); /* e.g. "
  * (trusted_proxies), else the TCP peer. */
 const char *cc_request_peer(const struct cc_request *r);
 const char *cc_request_tcp_peer(const struct cc_request *r);  /* the socket's peer */
+/* The request came over TLS that commcelld itself terminates (tls_cert_file). */
+bool cc_request_over_tls(const struct cc_request *r);
 /* The origin and /metrics policy (access.h). */
 const struct cc_access *cc_request_access(const struct cc_request *r);
 struct cc_app *cc_request_app(const struct cc_request *r);

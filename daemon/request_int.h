@@ -29,6 +29,7 @@ struct cc_request {
 	size_t n_args, n_headers;
 	char peer[64];              /* the client: X-Forwarded-For when tcp_peer is a trusted proxy */
 	char tcp_peer[64];
+	bool tls;                   /* came over commcelld's own TLS */
 	char *user;
 	enum cc_role role;
 	struct cc_strbuf extra_headers;   /* "name\0value\0" pairs */

@@ -71,6 +71,12 @@ int cc_sender_email(struct cc_sender *s, const struct cc_smtp_config *cfg, const
 int cc_sender_exec(struct cc_sender *s, const char *const *argv, const char *stdin_json,
 		   int timeout_ms, cc_send_done done, void *arg);
 
+/* cc_sender_exec with env, a NULL-terminated list of "COMMCELL_NAME=value" strings (or NULL),
+ * added to the child's clean environment: the alert in words for a script that reads no JSON.
+ * Any other name (PATH, HOME, ...) is refused: -1. The strings need live only for the call. */
+int cc_sender_exec_env(struct cc_sender *s, const char *const *argv, const char *const *env,
+		       const char *stdin_json, int timeout_ms, cc_send_done done, void *arg);
+
 /* Deliveries started and not yet reported. */
 size_t cc_sender_in_flight(const struct cc_sender *s);
 

@@ -403,7 +403,40 @@ static const char *find_program(const char *name, char *buf, size_t len)
 	return NULL;
 }
 
-static int spawn(pid_t *pid, const char *const *argv, int in, int out, int err)
+/* The child's environment: the fixed one, then extra's entries (checked by the caller). NULL
+ * when out of memory. */
+static char **child_environment(const char *const *extra)
+{
+	size_t n_fixed = sizeof child_env / sizeof child_env[0] - 1, n_extra = 0;
+	char **env;
+
+	while (extra && extra[n_extra])
+		n_extra++;
+	env = calloc(n_fixed + n_extra + 1, sizeof *env);
+	if (!env)
+		return NULL;
+	memcpy(env, child_env, n_fixed * sizeof *env);
+	for (size_t i = 0; i < n_extra; i++)
+		env[n_fixed + i] = (char *)extra[i];
+	return env;
+}
+
+/* Only COMMCELL_NAME=value: the fixed variables (PATH above all) cannot be replaced. */
+static bool extra_env_ok(const char *const *extra)
+{
+	for (size_t i = 0; extra && extra[i]; i++) {
+		const char *e = extra[i], *eq = strchr(e, '=');
+		if (strncmp(e, "COMMCELL_", 9) || !eq || eq - e <= 9)
+			return false;
+		for (const char *c = e; c < eq; c++)
+			if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_'))
+				return false;
+	}
+	return true;
+}
+
+static int spawn(pid_t *pid, const char *const *argv, char *const *envp, int in, int out,
+		 int err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -431,7 +464,7 @@ static int spawn(pid_t *pid, const char *const *argv, int in, int out, int err)
 	    !(rc = posix_spawnattr_setpgroup(&at, 0)) &&
 	    !(rc = posix_spawnattr_setsigmask(&at, &none)) &&
 	    !(rc = posix_spawnattr_setsigdefault(&at, &all)))
-		rc = posix_spawn(pid, program, &fa, &at, (char *const *)argv, child_env);
+		rc = posix_spawn(pid, program, &fa, &at, (char *const *)argv, envp);
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	return rc;
@@ -440,17 +473,28 @@ static int spawn(pid_t *pid, const char *const *argv, int in, int out, int err)
 int cc_sender_exec(struct cc_sender *s, const char *const *argv, const char *stdin_json,
 		   int timeout_ms, cc_send_done done, void *arg)
 {
+	return cc_sender_exec_env(s, argv, NULL, stdin_json, timeout_ms, done, arg);
+}
+
+int cc_sender_exec_env(struct cc_sender *s, const char *const *argv, const char *const *env,
+		       const char *stdin_json, int timeout_ms, cc_send_done done, void *arg)
+{
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	struct exec_job *j;
 	char msg[512];
+	char **envp;
 	int rc, pfd;
 
-	if (!s || s->dying || !argv || !argv[0] || !argv[0][0])
+	if (!s || s->dying || !argv || !argv[0] || !argv[0][0] || !extra_env_ok(env))
+		return -1;
+	envp = child_environment(env);
+	if (!envp)
 		return -1;
 	if (make_pipe(in) || make_pipe(out) || make_pipe(err)) {
 		close_pipe(in);
 		close_pipe(out);
 		close_pipe(err);
+		free(envp);
 		return -1;
 	}
 	/* our ends only; the child's stay blocking as programs expect */
@@ -466,7 +510,9 @@ int cc_sender_exec(struct cc_sender *s, const char *const *argv, const char *std
 	j->in.fd = j->out.fd = j->err.fd = j->exited.fd = -1;
 	cc_sender_job_add(s, &j->base, done, arg, release);
 
-	rc = spawn(&j->pid, argv, in[0], out[1], err[1]);
+	/* posix_spawn copies the environment: ours is done with once it returns */
+	rc = spawn(&j->pid, argv, envp, in[0], out[1], err[1]);
+	free(envp);
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);

@@ -14,15 +14,18 @@
 
 #define COOKIE_ATTRS "; HttpOnly; SameSite=Strict; Path=/"
 
-/* commcelld speaks plain HTTP; TLS ends at the proxy in front of it (docs/scaling.md). When that
- * proxy says the browser came over HTTPS, the cookie must never travel without it. Anyone can
- * send X-Forwarded-Proto, so it counts only from a trusted proxy: one whose X-Forwarded-For was
- * believed (the client's address then differs from the socket's peer). */
+/* A cookie set over https must never travel without it: over commcelld's own TLS
+ * (tls_cert_file), or when TLS ends at a proxy in front of it (docs/scaling.md) that says the
+ * browser came over HTTPS. Anyone can send X-Forwarded-Proto, so it counts only from a trusted
+ * proxy: one whose X-Forwarded-For was believed (the client's address then differs from the
+ * socket's peer). */
 static const char *secure_attr(struct cc_request *r)
 {
 	const char *proto = cc_request_header(r, "x-forwarded-proto");
 	bool via_trusted_proxy = strcmp(cc_request_peer(r), cc_request_tcp_peer(r)) != 0;
 
+	if (cc_request_over_tls(r))
+		return "; Secure";
 	return via_trusted_proxy && proto && !strcasecmp(proto, "https") ? "; Secure" : "";
 }
 

@@ -49,6 +49,7 @@ int cc_signals_watch(struct lws_vhost *vh, void (*on_signal)(int signo, void *us
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
 		return -1;
 	/* A peer closing mid-write must be an error on that socket, not the end of the daemon. */

@@ -1,5 +1,5 @@
-/* SIGINT and SIGTERM arrive through a signalfd watched by the loop, so shutdown runs as an
- * ordinary event instead of inside an async signal handler. */
+/* SIGINT, SIGTERM and SIGHUP arrive through a signalfd watched by the loop, so shutdown and
+ * reload run as ordinary events instead of inside an async signal handler. */
 #ifndef CC_SIGNALS_H
 #define CC_SIGNALS_H
 

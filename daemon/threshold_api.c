@@ -13,7 +13,7 @@
 
 static const char list_sql[] =
 	"SELECT coalesce(json_agg(json_build_object('partner', m.partner, 'metric', m.key, "
-	"'label', m.label, 'unit', m.unit, 'stage', m.stage, "
+	"'label', m.label, 'unit', m.unit, 'stage', m.stage, 'definition', m.definition, "
 	"'higher_is_better', m.higher_is_better, 'amber', m.amber, 'red', m.red, "
 	"'hysteresis', m.hysteresis, 'min_duration_s', m.min_duration_s, "
 	"'updated_by', m.updated_by, 'updated_at', " ISO("m.updated_at") ", "
@@ -69,7 +69,8 @@ static const char clear_sql[] =
 static const char audit_sql[] =
 	"SELECT coalesce(json_agg(json_build_object('id', a.id, 'at', "
 	ISO("a.at") ", 'actor', a.actor, 'action', a.action, 'target', a.target, "
-	"'detail', a.detail) ORDER BY a.id DESC), '[]') FROM (SELECT * FROM commcell.audit "
+	"'detail', a.detail, 'title', commcell.audit_title(a.action, a.target, a.detail)) "
+	"ORDER BY a.id DESC), '[]') FROM (SELECT * FROM commcell.audit "
 	"WHERE ($2::bigint IS NULL OR id < $2::bigint) "
 	"AND ($3::text IS NULL OR action LIKE replace(replace($3, '%', ''), '_', '\\_') || '%') "
 	"ORDER BY id DESC LIMIT $1::int) a";

@@ -269,7 +269,7 @@ static void ed_seen(struct world *w, void *obj, int64_t arg)
 		return;
 	}
 	double crowd = p->type == 1 ? ed_crowding(w, p->site) : 0;
-	double median = (p->type == 1 ? 84 * (1 + 0.12 * pressure(w)) : 30) * (1 + 0.4 * crowd);
+	double median = (p->type == 1 ? 84 * (1 + CAL_T1_TREAT_WINTER * pressure(w)) : 30) * (1 + 0.4 * crowd);
 	double r = rng_uniform(&w->rng);
 	p->disposal = r < 0.86 ? DISP_DISCHARGED : r < 0.97 ? DISP_REFERRED : DISP_TRANSFERRED;
 	world_at(w, w->now + mins(rng_lognormal(&w->rng, median, 0.75)), ed_depart, p, 0);

@@ -15,6 +15,13 @@
 #ifndef SIM_CALIBRATION_H
 #define SIM_CALIBRATION_H
 
+/* ---- The day the demo shows -------------------------------------------------------------------
+ * Every model scales its winter effects by a pressure from 0 (a summer day: the Jun-Aug 2024 and
+ * 2019-04..09 figures below) to 1 (a hard winter: December 2022, December 2019). The `normal`
+ * scenario is an ordinary English winter day at this pressure; `winter` climbs from it to 1.
+ * Tuned (not an input) so that normal running lands on the ordinary-winter figures below. */
+#define CAL_PRESSURE_ORDINARY_WINTER 0.4
+
 /* ---- A&E -------------------------------------------------------------------------------------
  * ae_attendances_monthly_2016_2019.csv, type 1 rows, 2018-04..2019-03, attendances per trust per
  * day: median 287, 75th centile 387, 90th centile 502. The demo trust sits near the upper
@@ -46,10 +53,14 @@ extern const double cal_weekday_ed[7];
 extern const double cal_hour_ed[24];
 /* Targets the emergent 4-hour performance was tuned to (not inputs):
  * ae_monthly_trust_2021_2025.csv, England (sum of trusts), all types: Jun-Aug 2024 74.1%,
- * December 2022 63.1%; with "other" departments at 99% (2016-19 file) and 0.517 of them per
- * type 1 attendance, type 1 comes to about 61% and 45%. The simulator gives, as whole days
- * (`commcell-sim --dry-run`, two weeks, several seeds): normal running about 76% all types and
- * 65% type 1; the winter scenario about 62-72% and 45-58%. */
+ * January 2025 71.5% (the ordinary winter day), December 2022 63.1% (the hard winter); with
+ * "other" departments at 98.9% (2016-19 file, January 2019) and 0.517 of them per type 1
+ * attendance, type 1 comes to about 61%, 57% and 45%. The lever is how much longer type 1
+ * patients who go home take to be seen to and discharged under pressure (busier, sicker,
+ * fewer staff per patient): this factor at pressure 1. The simulator gives, as whole days
+ * (`commcell-sim --dry-run`, two weeks of January, seeds 1-3): normal running 71.5% all types
+ * and 58.0% type 1; the winter scenario (pressure 1 throughout) 62.4% and 44.1%. */
+#define CAL_T1_TREAT_WINTER 0.5
 
 /* ---- Beds and discharge ------------------------------------------------------------------------
  * G&A beds per type 1 attendance a day, England: beds_monthly_trust_2022_2025.csv (sum of
@@ -57,8 +68,9 @@ extern const double cal_hour_ed[24];
  * file): about 2.3, so about 850 G&A beds for the demo trust (the wards are in acute.c).
  * Occupancy targets (emergent, not inputs): England G&A occupancy Jun-Aug 2024 92.4% (beds file,
  * sum of occupied / sum of available); trusts in winter 2018-19 and 2022-23 (winter sitrep,
- * trust-days): median 94.7%, upper quartile 97.0-97.3%. The simulator gives about 92% in
- * normal running (varying 86-96% over days) and 98-99% with escalation beds open in winter. */
+ * trust-days): median 94.7%, upper quartile 97.0-97.3%; January 2025, England, adult and
+ * paediatric G&A 94.0% (adult 95.7%). The simulator gives 94.4% in normal running (an ordinary
+ * winter day, varying 88-100% over days) and about 98% with escalation beds open in winter. */
 /* discharge_nctr_daily_trust_2022_2025.csv joined to the beds file, trusts over 300 beds, median
  * of trust-days: patients not meeting the criteria to reside per G&A bed 0.234 (July 2024) and
  * 0.232 (January 2025); such patients discharged per bed a day 0.105; (NCTR - discharged) /
@@ -92,8 +104,10 @@ extern const double cal_response_winter_mean_s[4];
 /* Handover delays: winter_sitrep_daily_2015_2023.csv, trust-days (England rows excluded): mean
  * handovers of 30-60 min and over 60 min a day were 9.5 and 2.4 in winter 2018-19, 11.6 and 10.0
  * in winter 2022-23, i.e. about 12 and 2.4 over 30 and 60 min a day, and 22 and 10 in a hard
- * winter. The handover model (ambulance.c) gives the demo trust (both sites) about 15 and 4 in
- * normal running and 22-26 and 8-10 in the winter scenario. Responses: Category 2 mean about
+ * winter; January 2023, each trust's mean a day, the median trust 13.5 and 4.5 (upper quartile
+ * 28.3 and 12.0). The handover model (ambulance.c) gives the demo trust (both sites, a large
+ * trust) about 18 and 5.5 in normal running (an ordinary winter day) and 24 and 9 in the winter
+ * scenario. Responses: Category 2 mean about
  * 22 min normal, 28-31 min winter. */
 
 /* ---- NHS 111 -------------------------------------------------------------------------------------

@@ -16,8 +16,9 @@
  * simulated "now" anchored to the real now. The simulator owns the ops tables: it empties them
  * when it starts (and after any failed write) and rewrites what it holds.
  *
- * --scenario winter builds winter pressure over --ramp-hours of simulated time from the start
- * (0: winter from the first simulated day): more admissions and ambulance calls, slower
+ * The normal scenario is an ordinary English winter day (calibration.h). --scenario winter
+ * builds from there to a hard winter over --ramp-hours of simulated time from the start
+ * (0: hard winter from the first simulated day): more admissions and ambulance calls, slower
  * discharges and community care, a few beds closed; occupancy passes 95%, A&E performance falls,
  * handovers and responses lengthen.
  *
@@ -83,7 +84,7 @@ static void usage(FILE *out)
 		"                       all five are simulated whatever the list (nhs111 = 111)\n"
 		"  --interval-ms N      wall-clock milliseconds between writes (default 1000)\n"
 		"  --speed X            simulated seconds per real second, 1 to 3600 (default 1)\n"
-		"  --scenario S         normal (default) or winter\n"
+		"  --scenario S         normal (default: an ordinary winter day) or winter (a hard one)\n"
 		"  --ramp-hours H       winter: simulated hours to build up to full pressure from the\n"
 		"                       start (default 6; 0: winter throughout, warm-up included)\n"
 		"  --warmup-days D      simulated days run through at start-up (default 42)\n"

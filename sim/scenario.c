@@ -7,13 +7,15 @@
 
 double scenario_pressure(const struct scenario *s, int64_t t)
 {
+	const double base = CAL_PRESSURE_ORDINARY_WINTER;
+
 	if (s->kind != SCENARIO_WINTER)
-		return 0;
+		return base;
 	if (t <= s->ramp_start)
-		return s->ramp_us > 0 ? 0 : 1;
+		return s->ramp_us > 0 ? base : 1;
 	if (s->ramp_us <= 0 || t - s->ramp_start >= s->ramp_us)
 		return 1;
-	return (double)(t - s->ramp_start) / (double)s->ramp_us;
+	return base + (1 - base) * (double)(t - s->ramp_start) / (double)s->ramp_us;
 }
 
 bool scenario_parse(const char *name, enum scenario_kind *out)

@@ -16,9 +16,11 @@ struct scenario {
 	int64_t ramp_us;    /* how long it takes to reach full pressure (0: at once) */
 };
 
-/* Winter pressure at simulated time t: 0 in normal running; in winter it rises linearly from 0
- * at ramp_start to 1 after ramp_us, and stays there. Every model turns it into its own effects
- * (more admissions, slower discharges, fewer ambulances free, ...). */
+/* Winter pressure at simulated time t, on a scale from 0 (a summer day) to 1 (a hard winter such
+ * as December 2022). Normal running is an ordinary winter day, CAL_PRESSURE_ORDINARY_WINTER
+ * throughout; the winter scenario starts there, rises linearly to 1 from ramp_start over
+ * ramp_us, and stays there. Every model turns it into its own effects (more admissions, slower
+ * discharges, fewer ambulances free, ...). */
 double scenario_pressure(const struct scenario *s, int64_t t);
 bool scenario_parse(const char *name, enum scenario_kind *out);
 const char *scenario_name(enum scenario_kind k);

@@ -155,6 +155,9 @@ const options = {
   filter: null,          // entry -> boolean: which tiles to show (drill-down); null shows all
   onTileClick: null,     // entry -> void: a tile was chosen (manager view)
   onLost: null,          // () -> void: the connection failed (the page may check its session)
+  labels: 'full',        // 'short': tiles and partner names use the wall's short labels
+  paging: false,         // true: a board too big to read at the floor size pages (the wall)
+  dwellMs: 20000,        // how long each page is shown
 };
 
 function entryId(e) {
@@ -167,14 +170,20 @@ function now() {
 
 function partnerLabel(name) {
   const p = state.partners.get(name);
-  return (p && p.label) || name;
+  if (!p) return name;
+  return (options.labels === 'short' && p.short_label) || p.label || name;
+}
+
+function metricLabel(e) {
+  return (options.labels === 'short' && e.short_label) || e.label || e.key;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Tiles
 
 function createTile(id) {
-  const node = el('article', 'tile');
+  // A tile that can be chosen is a button (ARIA allows no button role on an article).
+  const node = el(options.onTileClick ? 'div' : 'article', 'tile');
   const label = el('div', 't-label');
   const sub = el('div', 't-sub');
   const reason = el('div', 't-reason');
@@ -215,7 +224,7 @@ function createTile(id) {
     if (ev.animationName === 'cc-changed') value.classList.remove('changed');
   });
   return {
-    id, node, label, sub, reason, main, value, num, unit, lastKnown, badge, icon, badgeText, time,
+    id, node, label, sub, reason, main, value, num, unit, lastKnown, foot, badge, icon, badgeText, time,
     spark, line, sparkAt: 0,
     column: null, entry: null, valueText: null,
   };
@@ -231,7 +240,6 @@ function restartAnimation(node, cls) {
 // or the first snapshot), used to decide whether to draw attention to the change.
 function renderTile(t, e, prev, animate) {
   const status = typeof e.status === 'string' ? e.status : 'unknown';
-  const st = STATUS[status] || UNKNOWN_STATUS;
   const d = t.node.dataset;
   if (d.key !== e.key) d.key = e.key;
   if (d.site !== e.site) d.site = e.site;
@@ -241,25 +249,15 @@ function renderTile(t, e, prev, animate) {
   const rawValue = typeof e.value === 'number' ? String(e.value) : '';
   if (d.value !== rawValue) d.value = rawValue;
 
-  setText(t.label, e.label || e.key);
-  if (t.label.title !== e.key) t.label.title = e.key;
-  const who = partnerLabel(e.partner);
-  setText(t.sub, e.site ? `${e.site} · ${who}` : who);
+  setText(t.label, metricLabel(e));
+  const fullLabel = `${e.label || e.key} (${e.key})`;
+  if (t.label.title !== fullLabel) t.label.title = fullLabel;
+  setText(t.sub, subLine(e));
 
-  const bad = (status === 'stale' || status === 'error' || !STATUS[status]);
-  let reason = bad ? (e.reason || (status === 'stale' ? 'no recent value' : 'feed problem')) : '';
-  // A worse status waiting out its minimum duration, or a refused row, is said in the same line.
-  if (!reason && e.pending && typeof e.pending.status === 'string') {
-    const at = Date.parse(e.pending.shows_at);
-    reason = `→ ${String(e.pending.status).toUpperCase()}${Number.isFinite(at) ? ' at ' + hmFmt.format(at) : ''} if it holds`;
-  }
-  if (!reason && e.rejected && typeof e.rejected.reason === 'string') {
-    reason = `last row refused: ${e.rejected.reason}`;
-  }
-  const hasReason = reason !== '';
-  setText(t.reason, reason);
-  if (t.reason.title !== reason) t.reason.title = reason;
-  t.reason.hidden = !hasReason;
+  const reason = tileReason(e, status);
+  setText(t.reason, reason.text);
+  if (t.reason.title !== reason.full) t.reason.title = reason.full;
+  t.reason.hidden = reason.text === '';
 
   const numText = formatNumber(e.value, e.decimals);
   const unit = typeof e.unit === 'string' ? e.unit : '';
@@ -269,9 +267,7 @@ function renderTile(t, e, prev, animate) {
   t.lastKnown.hidden = !(hasValue && (status === 'error' || status === 'stale'));
   setText(t.lastKnown, status === 'error' ? 'last known' : 'last value');
 
-  setIcon(t.icon, st.icon);
-  setText(t.badgeText, st.text);
-  t.badge.setAttribute('aria-label', `status ${st.text}`);
+  renderBadge(t, e, now());
 
   const valueText = numText + t.unit.textContent;
   const valueChanged = t.valueText !== null && t.valueText !== valueText;
@@ -283,6 +279,12 @@ function renderTile(t, e, prev, animate) {
     sizeValue(t);
   }
   renderTime(t, now());
+  // A line that comes or goes (a reason, a pending status, a caption) changes the room left
+  // for the rest of the tile: measure again.
+  const shape = `${t.reason.hidden}|${t.node.dataset.pending || ''}|${t.lastKnown.hidden}|${t.label.textContent}|${t.sub.textContent}`;
+  if (t.shape !== undefined && t.shape !== shape) requestLayout();
+  t.shape = shape;
+  checkFoot(t);
 
   if (animate && prev) {
     if (status === 'red' && prev.status !== 'red') {
@@ -297,13 +299,79 @@ function renderTime(t, nowMs) {
   setText(t.time, formatObserved(t.entry && t.entry.observed_at, nowMs, geom.compact));
 }
 
+function subLine(e) {
+  const who = partnerLabel(e.partner);
+  return e.site ? `${e.site} · ${who}` : who;
+}
+
+// Why a tile is not to be trusted, if it is not: {text on the tile, full text}. On the wall the
+// tile says it in a few words; the whole reason is in its title and, for a failing feed, on the
+// feeds strip at the bottom.
+function tileReason(e, status) {
+  const short = options.labels === 'short';
+  if (status === 'stale' || status === 'error' || !STATUS[status]) {
+    const full = e.reason || (status === 'stale' ? 'no recent value' : 'feed problem');
+    if (!short) return { text: full, full };
+    if (status === 'stale') return { text: /yet/.test(full) ? 'no value yet' : 'no new value', full };
+    return { text: status === 'error' ? 'feed failing' : 'unknown status', full };
+  }
+  if (e.rejected && typeof e.rejected.reason === 'string') {
+    const full = `last row refused: ${e.rejected.reason}`;
+    return { text: short ? 'last row refused' : full, full };
+  }
+  return { text: '', full: '' };
+}
+
+// A worse status waiting out its minimum duration: {status, at (ms, or null)} or null.
+function pendingOf(e) {
+  const p = e && e.pending;
+  if (!p || typeof p.status !== 'string' || !STATUS[p.status]) return null;
+  const at = Date.parse(p.shows_at);
+  return { status: p.status, at: Number.isFinite(at) ? at : null };
+}
+
+function formatLeft(ms) {
+  const s = Math.ceil(ms / 1000);
+  if (s <= 0) return 'now';
+  if (s < 120) return `in ${s} s`;
+  return `in ${Math.ceil(s / 60)} min`;
+}
+
+// The status a tile's badge shows. A worse status waiting out its minimum duration takes the
+// badge at once, with the time left ("RED in 40 s"): a value past a line never reads as OK.
+// The tile keeps the colour of the status in force (docs/protocol.md).
+function renderBadge(t, e, nowMs) {
+  const status = typeof e.status === 'string' ? e.status : 'unknown';
+  const pend = (status === 'green' || status === 'amber') ? pendingOf(e) : null;
+  const st = STATUS[pend ? pend.status : status] || UNKNOWN_STATUS;
+  const text = pend ? `${st.text} ${pend.at === null ? 'soon' : formatLeft(pend.at - nowMs)}` : st.text;
+  setIcon(t.icon, st.icon);
+  setText(t.badgeText, text);
+  const pendingAttr = pend ? pend.status : '';
+  if ((t.node.dataset.pending || '') !== pendingAttr) {
+    if (pendingAttr) t.node.dataset.pending = pendingAttr; else delete t.node.dataset.pending;
+  }
+  const aria = pend ? `status ${STATUS[status].text}, turning ${st.text} ${text.slice(st.text.length + 1)} if it holds`
+    : `status ${st.text}`;
+  if (t.badge.getAttribute('aria-label') !== aria) t.badge.setAttribute('aria-label', aria);
+}
+
 // ---------------------------------------------------------------------------------------------
-// Layout: every tile has the same size; each stage gets as many sub-columns as it needs so that
-// all tiles fit the board without scrolling, choosing the split that gives the largest tiles.
+// Layout: every tile has the same size; each stage gets as many sub-columns as it needs,
+// choosing the split that gives the largest tiles. The text is then measured: the base font
+// size shrinks until every label, line and heading fits whole (nothing is cut or ends in an
+// ellipsis). On the wall it may not shrink below a size readable across the room: a board
+// that cannot fit at that size is split into pages of whole stages that take turns.
 
 const REF_W = 240;   // a comfortable tile at 1080p, in px; only the ratio matters
 const REF_H = 150;
 const geom = { u: 16, tileW: 240, tileH: 150, gap: 8, compact: false };
+const FIT_STEPS = 7;            // halvings of the interval of base sizes searched
+const TINY_UNIT = 6;            // below the floor only when nothing else fits, never below this
+const MAX_PLAN_STAGES = 14;     // beyond this many stages, pages are cut greedily
+
+// The wall's pages: lists of indexes into ui.sorted, the one shown and when the next is due.
+const pages = { list: [], index: 0, timer: 0, shownKey: null };
 
 function requestLayout() {
   if (ui.layoutWanted) return;
@@ -311,7 +379,7 @@ function requestLayout() {
   requestAnimationFrame(() => {
     ui.layoutWanted = false;
     arrange();
-    fit();
+    layout();
   });
 }
 
@@ -362,7 +430,7 @@ function arrange() {
       head.appendChild(headText);
       const tiles = el('div', 'stage-tiles');
       node.append(head, tiles);
-      col = { key: s.key, node, head: headText, tiles };
+      col = { key: s.key, node, headBox: head, head: headText, tiles };
       ui.columns.set(s.key, col);
     }
     col.node.dataset.stage = s.key;
@@ -387,61 +455,13 @@ function arrange() {
   }
 }
 
-function fit() {
+// The board's inner size, or null while it has none.
+function boardBox() {
   const board = ui.board;
   const cs = getComputedStyle(board);
   const W = board.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
   const H = board.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
-  if (!(W > 0 && H > 0) || ui.sorted.length === 0) return;
-  const counts = ui.sorted.map((g) => g.tiles.length);
-  const maxN = Math.max(...counts);
-  const gap = Math.max(3, Math.round(Math.min(W, H * 16 / 9) * 0.004));
-  const colGap = gap * 2;
-
-  // Each stage has a heading over its tiles, sized with the tiles; two passes settle it.
-  let best = null;
-  let headH = Math.round(H * 0.05);
-  for (let pass = 0; pass < 2; pass++) {
-    best = null;
-    for (let rows = 1; rows <= maxN; rows++) {
-      const cols = counts.map((n) => Math.ceil(n / rows));
-      // rows that are not needed by any stage are wasted height: skip those splits
-      if (Math.max(...counts.map((n, i) => Math.ceil(n / cols[i]))) < rows) continue;
-      const C = cols.reduce((a, b) => a + b, 0);
-      const tileW = (W - gap * (C - ui.sorted.length) - colGap * (ui.sorted.length - 1)) / C;
-      const tileH = (H - headH - gap * rows) / rows;
-      if (tileW <= 0 || tileH <= 0) continue;
-      const score = Math.min(tileW / REF_W, tileH / REF_H);
-      if (!best || score > best.score + 1e-9) best = { score, rows, cols, tileW, tileH };
-    }
-    if (!best) return;
-    const u = unitFor(best.tileW, best.tileH, H);
-    headH = Math.round(u * 2.9);
-  }
-  const u = unitFor(best.tileW, best.tileH, H);
-  geom.u = u;
-  geom.tileW = best.tileW;
-  geom.tileH = best.tileH;
-  geom.gap = gap;
-  board.style.setProperty('--u', `${u.toFixed(2)}px`);
-  board.style.setProperty('--gap', `${gap}px`);
-  board.style.setProperty('--col-gap', `${colGap}px`);
-  board.style.setProperty('--head-h', `${headH}px`);
-  board.style.setProperty('--tile-h', `${Math.floor(best.tileH)}px`);
-  // Crowded boards: the reason of a stale or error tile gets one line (the whole of it is in
-  // the tile's title and, for a failing feed, in the footer), and ages are written short.
-  board.style.setProperty('--reason-lines', best.tileH / u < 10 ? '1' : best.tileH / u < 12 ? '2' : '3');
-  geom.compact = best.tileW / u < 13;
-  board.style.setProperty('--label-lines', best.tileH / u > 12 ? '3' : '2');
-  const n = now();
-  for (const t of ui.tiles.values()) renderTime(t, n);
-  ui.sorted.forEach((g, i) => {
-    const c = best.cols[i];
-    const width = Math.floor(c * best.tileW + (c - 1) * gap);
-    g.column.node.style.width = `${width}px`;
-    g.column.tiles.style.gridTemplateColumns = `repeat(${c}, 1fr)`;
-  });
-  for (const t of ui.tiles.values()) sizeValue(t);
+  return W > 0 && H > 0 ? { W, H } : null;
 }
 
 // The base font size of a tile: everything inside is in em of this.
@@ -449,7 +469,261 @@ function unitFor(tileW, tileH, boardH) {
   return Math.max(9, Math.min(tileH / 8.8, tileW / 11, boardH / 24));
 }
 
-// The big number is as large as the tile allows, estimated from its characters so that no
+// The smallest base font size the wall may use: its labels stay readable from a few metres
+// (about 17 px on a 1080-line screen, 35 px on a 2160-line one).
+function floorUnit() {
+  return options.paging ? Math.max(11, window.innerHeight * 0.016) : 9;
+}
+
+// The split into sub-columns that gives the largest tiles for stages of these tile counts.
+function gridFor(counts, box) {
+  const { W, H } = box;
+  const gap = Math.max(3, Math.round(Math.min(W, H * 16 / 9) * 0.004));
+  const colGap = gap * 2;
+  const maxN = Math.max(...counts);
+  let best = null;
+  let headH = Math.round(H * 0.05);
+  // Each stage has a heading over its tiles, sized with the tiles; two passes settle it.
+  for (let pass = 0; pass < 2; pass++) {
+    best = null;
+    for (let rows = 1; rows <= maxN; rows++) {
+      const cols = counts.map((n) => Math.ceil(n / rows));
+      // rows that are not needed by any stage are wasted height: skip those splits
+      if (Math.max(...counts.map((n, i) => Math.ceil(n / cols[i]))) < rows) continue;
+      const C = cols.reduce((a, b) => a + b, 0);
+      const tileW = (W - gap * (C - counts.length) - colGap * (counts.length - 1)) / C;
+      const tileH = (H - headH - gap * rows) / rows;
+      if (tileW <= 0 || tileH <= 0) continue;
+      const score = Math.min(tileW / REF_W, tileH / REF_H);
+      if (!best || score > best.score + 1e-9) best = { score, rows, cols, tileW, tileH };
+    }
+    if (!best) return null;
+    headH = Math.round(unitFor(best.tileW, best.tileH, H) * 2.9);
+  }
+  best.headH = headH;
+  best.gap = gap;
+  best.colGap = colGap;
+  best.u = unitFor(best.tileW, best.tileH, H);
+  return best;
+}
+
+// Pages of whole stages, in order, each as large as the floor allows: the fewest pages (at
+// least `min`) whose smallest estimated base font size reaches the floor.
+function planPages(counts, box, min) {
+  const S = counts.length;
+  const floor = floorUnit();
+  const all = [counts.map((_, i) => i)];
+  if (!options.paging || S <= 1) return all;
+  const unitOf = (idx) => {
+    const g = gridFor(idx.map((i) => counts[i]), box);
+    return g ? g.u : 0;
+  };
+  for (let P = Math.max(1, min); P <= S; P++) {
+    let best = null;
+    if (S <= MAX_PLAN_STAGES) {
+      // every way of cutting the stages into P runs; C(S-1, P-1) of them, at most a few thousand
+      const cuts = (start, left) => {
+        if (left === 1) return [[start]];
+        const out = [];
+        for (let c = start + 1; c <= S - left + 1; c++) {
+          for (const rest of cuts(c, left - 1)) out.push([start, ...rest]);
+        }
+        return out;
+      };
+      for (const starts of cuts(0, P)) {
+        const plan = starts.map((s, i) => counts.map((_, k) => k).slice(s, i + 1 < P ? starts[i + 1] : S));
+        const u = Math.min(...plan.map(unitOf));
+        if (!best || u > best.u + 1e-9) best = { u, plan };
+      }
+    } else {
+      // many stages: cut where the running tile count passes each P-th of the whole
+      const total = counts.reduce((a, b) => a + b, 0);
+      const plan = [[]];
+      let run = 0;
+      counts.forEach((n, i) => {
+        if (plan[plan.length - 1].length && run + n / 2 > total * plan.length / P && plan.length < P) plan.push([]);
+        plan[plan.length - 1].push(i);
+        run += n;
+      });
+      best = { u: Math.min(...plan.map(unitOf)), plan };
+    }
+    if (best.u >= floor || P === S) return best.plan;
+  }
+  return all;
+}
+
+// Lay the board out: plan the pages, check that each one's text fits, show the current one.
+function layout() {
+  const box = boardBox();
+  if (!box || ui.sorted.length === 0) {
+    showPageIndicator();
+    return;
+  }
+  const counts = ui.sorted.map((g) => g.tiles.length);
+  let plan = planPages(counts, box, 1);
+  // The estimate counts tiles, not words: a page whose text does not fit at the floor means
+  // one more page. Each page is tried in turn (a few layouts each, and only when the board's
+  // structure or size changes).
+  while (options.paging && plan.length < counts.length && !plan.every((page) => fitPage(page, box, true))) {
+    plan = planPages(counts, box, plan.length + 1);
+  }
+  pages.list = plan;
+  // stay on the page that starts with the same stage, if there is one
+  const again = plan.findIndex((p) => ui.sorted[p[0]].column.key === pages.shownKey);
+  pages.index = again >= 0 ? again : Math.min(pages.index, plan.length - 1);
+  showPage(pages.index, box);
+  // a layout (a new metric, a resize) does not restart the current page's dwell
+  if (!pages.timer || pages.list.length <= 1) schedulePageTurn();
+}
+
+function showPage(index, box) {
+  const page = pages.list[index] || [];
+  pages.shownKey = page.length ? ui.sorted[page[0]].column.key : null;
+  const on = new Set(page);
+  ui.sorted.forEach((g, i) => { g.column.node.hidden = !on.has(i); });
+  fitPage(page, box || boardBox());
+  showPageIndicator();
+}
+
+function showPageIndicator() {
+  const ind = ui.pageIndicator;
+  if (!ind) return;
+  const n = pages.list.length;
+  ind.hidden = n <= 1;
+  setText(ind, n > 1 ? `Page ${pages.index + 1} / ${n}` : '');
+  ind.dataset.page = String(pages.index + 1);
+  ind.dataset.pages = String(n);
+}
+
+function schedulePageTurn() {
+  if (pages.timer) { clearTimeout(pages.timer); pages.timer = 0; }
+  if (pages.list.length <= 1) return;
+  pages.timer = setTimeout(() => {
+    pages.timer = 0;
+    if (pages.list.length <= 1) return;
+    pages.index = (pages.index + 1) % pages.list.length;
+    showPage(pages.index);
+    schedulePageTurn();
+  }, options.dwellMs);
+}
+
+// Size one page's grid and find the largest base font size at which its text fits. Returns
+// false when the text does not fit even at the floor (the page is left at the floor). quick:
+// only whether it fits at the floor, leaving the page half done (for planning).
+function fitPage(page, box, quick = false) {
+  if (!box || page.length === 0) return true;
+  const groups = page.map((i) => ui.sorted[i]);
+  const on = new Set(page);
+  ui.sorted.forEach((g, i) => { g.column.node.hidden = !on.has(i); });
+  const best = gridFor(groups.map((g) => g.tiles.length), box);
+  if (!best) return true;
+  const board = ui.board;
+  geom.tileW = best.tileW;
+  geom.tileH = best.tileH;
+  geom.gap = best.gap;
+  board.style.setProperty('--gap', `${best.gap}px`);
+  board.style.setProperty('--col-gap', `${best.colGap}px`);
+  board.style.setProperty('--head-h', `${best.headH}px`);
+  board.style.setProperty('--tile-h', `${Math.floor(best.tileH)}px`);
+  groups.forEach((g, i) => {
+    const c = best.cols[i];
+    const width = Math.floor(c * best.tileW + (c - 1) * best.gap);
+    g.column.node.style.width = `${width}px`;
+    g.column.tiles.style.gridTemplateColumns = `repeat(${c}, 1fr)`;
+  });
+  const floor = Math.min(floorUnit(), best.u);
+  const tryUnit = (x) => { setUnit(x, best); return textFits(groups, x); };
+  // Planning pages only asks whether the page fits at the floor: one layout.
+  if (quick) return tryUnit(floor);
+  // Otherwise the largest size that fits, by halving the interval: a few layouts, each of the
+  // page's tiles at once (text fits better at a smaller size, so the search is sound).
+  let u = best.u;
+  let fits = tryUnit(u);
+  if (!fits) {
+    let lo = floor, hi = u;
+    fits = tryUnit(lo);
+    if (!fits) {
+      // Not even at the floor, with no page left to split off (one stage of very many tiles):
+      // smaller text is better than cut text.
+      hi = lo;
+      lo = TINY_UNIT;
+      fits = tryUnit(lo);
+    }
+    for (let step = 0; fits && step < FIT_STEPS && hi - lo > 0.25; step++) {
+      const mid = (lo + hi) / 2;
+      if (tryUnit(mid)) lo = mid; else hi = mid;
+    }
+    u = lo;
+    if (fits) tryUnit(u);
+  }
+  // The heading was sized for the largest base size; at a smaller one, its spare height goes
+  // to the tiles (more room can only help the text).
+  const headH = Math.round(u * 2.9);
+  if (headH < best.headH) {
+    const tileH = best.tileH + (best.headH - headH) / best.rows;
+    geom.tileH = tileH;
+    board.style.setProperty('--head-h', `${headH}px`);
+    board.style.setProperty('--tile-h', `${Math.floor(tileH)}px`);
+  }
+  for (const g of groups) for (const t of g.tiles) measureMain(t);
+  // the estimate of a number's width is generous; where a font is wider still, bring it in
+  const tiles = groups.flatMap((g) => g.tiles);
+  const widths = tiles.map((t) => [t.value.scrollWidth, t.lastKnown.hidden ? 0 : t.lastKnown.offsetWidth]);
+  tiles.forEach((t, i) => {
+    const [w, beside] = widths[i];
+    const room = t.room.w - beside * 1.1;
+    if (w > room && w > 0) {
+      t.value.style.fontSize = `${Math.floor(parseFloat(t.value.style.fontSize) * room / w * 0.97 * 10) / 10}px`;
+    }
+  });
+  return fits;
+}
+
+function setUnit(u, best) {
+  geom.u = u;
+  geom.compact = best.tileW / u < 13;
+  ui.board.style.setProperty('--u', `${u.toFixed(2)}px`);
+  const n = now();
+  for (const t of ui.tiles.values()) {
+    renderTime(t, n);
+    // the number is sized after the text around it; meanwhile it must not push the text out
+    t.value.style.fontSize = `${u.toFixed(1)}px`;
+  }
+}
+
+// Whether every heading and every line of every tile on these columns is shown whole at base
+// font size u, leaving room for a number of a readable size.
+function textFits(groups, u) {
+  const over = (e) => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1;
+  for (const g of groups) {
+    if (over(g.column.headBox)) return false;
+    for (const t of g.tiles) {
+      if (over(t.node) || over(t.label) || over(t.sub) || over(t.foot)) return false;
+      if (!t.reason.hidden && over(t.reason)) return false;
+      if (!t.lastKnown.hidden && over(t.lastKnown)) return false;
+      if (t.main.clientHeight < u * 1.6 * 1.22) return false;
+    }
+  }
+  return true;
+}
+
+// The room the number has, read once per layout so that updates need no measuring.
+function measureMain(t) {
+  t.room = { w: t.main.clientWidth, h: t.main.clientHeight };
+  t.footLen = t.foot.textContent.length;
+  sizeValue(t);
+}
+
+// The bottom line's words change with time ("RED in 9 s", "5 min ago"): a longer one may need
+// a second line, and so a new layout.
+function checkFoot(t) {
+  if (t.footLen !== undefined && t.foot.textContent.length > t.footLen) {
+    t.footLen = t.foot.textContent.length;
+    requestLayout();
+  }
+}
+
+// The big number is as large as its room allows, estimated from its characters so that no
 // measuring (and no forced layout) is needed on every update.
 function sizeValue(t) {
   const { u, tileW, tileH } = geom;
@@ -461,15 +735,15 @@ function sizeValue(t) {
   let em = 0;
   for (const ch of num) em += (ch >= '0' && ch <= '9') ? 0.7 : (ch === '—' ? 1.0 : 0.38);
   em += unit === '%' ? 0.7 : unit.length * 0.62 * 0.5;
+  em += 0.12;   // the number's own padding
+  const roomW = t.room ? t.room.w : tileW - 1.6 * u;
+  const roomH = t.room ? t.room.h : tileH - 6.0 * u;
   // the "last known" caption stands beside the number of a stale or error tile
-  const byWidth = (tileW - (quiet ? 5.2 : 1.6) * u) / Math.max(em, 1.4);
-  // label, site line, footer (and the reason) in units of u
-  const reasonLines = tileH / u < 10 ? 1 : tileH / u < 12 ? 2 : 3;
-  const reserved = quiet ? 6.6 + reasonLines * 1.0 : 6.0;
-  const byHeight = (tileH - reserved * u) / 1.08;
-  const cap = (quiet ? 2.2 : 4.6) * u;
-  const px = Math.max(quiet ? 0.9 * u : u, Math.min(byWidth, byHeight, cap));
-  t.value.style.fontSize = `${px.toFixed(1)}px`;
+  const byWidth = (roomW - (quiet ? 4.6 * u : 0)) / Math.max(em, 1.4);
+  const byHeight = roomH / 1.22;
+  const cap = (quiet ? 2.2 : 5.5) * u;
+  const px = Math.max(0.8 * u, Math.min(byWidth, byHeight, cap));
+  t.value.style.fontSize = `${Math.floor(px * 10) / 10}px`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -502,7 +776,7 @@ function renderPartners() {
     chip.node.dataset.partner = p.name;
     chip.node.dataset.state = String(p.state);
     setIcon(chip.icon, st.icon);
-    setText(chip.name, p.label || p.name);
+    setText(chip.name, partnerLabel(p.name));
     const info = p.state === 'ok' ? '' : (p.reason ? `${st.text}: ${p.reason}` : st.text);
     setText(chip.info, info);
     if (chip.node.title !== info) chip.node.title = info;
@@ -512,9 +786,14 @@ function renderPartners() {
 }
 
 function refreshPartnerLabels() {
+  let changed = false;
   for (const t of ui.tiles.values()) {
-    if (t.entry) setText(t.sub, t.entry.site ? `${t.entry.site} · ${partnerLabel(t.entry.partner)}` : partnerLabel(t.entry.partner));
+    if (t.entry && t.sub.textContent !== subLine(t.entry)) {
+      setText(t.sub, subLine(t.entry));
+      changed = true;
+    }
   }
+  if (changed) requestLayout();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -590,11 +869,15 @@ function alertLine(a) {
   for (const n of Array.isArray(a.notifications) ? a.notifications : []) {
     if (!n || typeof n.person !== 'string' || n.event === 'resolved') continue;
     const ok = !!n.sent_at;
-    told.set(`${n.person}/${n.channel}`, `${n.person} (${n.channel}${ok ? ' ✓' : n.attempts ? ' retrying' : ' queued'})`);
+    const name = typeof n.name === 'string' && n.name ? n.name : n.person;
+    told.set(`${n.person}/${n.channel}`, `${name} (${n.channel}${ok ? ' ✓' : n.attempts ? ' retrying' : ' queued'})`);
   }
   const who = told.size ? `told ${[...told.values()].join(', ')}` : 'nobody told yet';
   const ack = a.acked_by ? `ACKNOWLEDGED by ${a.acked_by}` : 'NOT ACKNOWLEDGED';
-  const parts = [`${String(a.severity || '').toUpperCase()}`, a.summary || a.rule || `alert ${a.id}`];
+  // the hub writes the summary in words (metric, site and partner labels); keys are the last resort
+  const named = [a.metric_label, a.site_label && `at ${a.site_label}`, a.partner_label && `(${a.partner_label})`]
+    .filter(Boolean).join(' ');
+  const parts = [`${String(a.severity || '').toUpperCase()}`, a.summary || named || a.rule || `alert ${a.id}`];
   if (a.silenced) parts.push('SILENCED');
   else if (a.state === 'firing') parts.push(who, ack);
   else parts.push('pending');
@@ -643,7 +926,8 @@ function upsert(e, animate) {
     t = createTile(id);
     ui.tiles.set(id, t);
     structural = true;
-  } else if (!prev || prev.stage !== e.stage || prev.label !== e.label || prev.position !== e.position) {
+  } else if (!prev || prev.stage !== e.stage || prev.label !== e.label || prev.position !== e.position ||
+             prev.short_label !== e.short_label) {
     structural = true;
   }
   state.entries.set(id, e);
@@ -873,7 +1157,11 @@ function tick() {
   setText(ui.clock, timeFmt.format(n));
   ui.clock.dateTime = new Date(n).toISOString();
   updateFreshness(t);
-  for (const tile of ui.tiles.values()) renderTime(tile, n);
+  for (const tile of ui.tiles.values()) {
+    renderTime(tile, n);
+    if (tile.entry && tile.node.dataset.pending) renderBadge(tile, tile.entry, n);
+    checkFoot(tile);
+  }
 
   const sock = conn.ws;
   if (sock) {
@@ -912,6 +1200,7 @@ export function startBoard(opts = {}) {
   ui.clock = document.getElementById('clock');
   ui.level = document.getElementById('level');
   ui.alerts = document.getElementById('alerts');
+  ui.pageIndicator = document.getElementById('page-indicator');
   exposeState();
   setConnection('connecting');
   new ResizeObserver(() => requestLayout()).observe(ui.board);

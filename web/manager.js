@@ -119,7 +119,9 @@ let boardStarted = false;
 
 function openTab(name) {
   for (const b of $('tabs').querySelectorAll('button[data-tab]')) {
-    b.setAttribute('aria-selected', String(b.dataset.tab === name));
+    const on = b.dataset.tab === name;
+    b.setAttribute('aria-selected', String(on));
+    b.tabIndex = on ? 0 : -1;   // one tab stop for the whole list; the arrows move within it
   }
   for (const s of document.querySelectorAll('.tab')) show(s, s.id === `tab-${name}`);
   document.body.dataset.tab = name;
@@ -143,6 +145,19 @@ function enter() {
     startBoard({ filter: null, onTileClick: selectEntry });
     setInterval(() => { refreshPickers(); refreshDetail(); }, 1000);
   }
+}
+
+// Arrow keys, Home and End move between the visible tabs and open the one reached (ARIA tabs).
+function tabKeys(ev) {
+  const tabs = [...$('tabs').querySelectorAll('button[data-tab]')].filter((b) => !b.hidden);
+  const at = tabs.indexOf(ev.target);
+  if (at < 0) return;
+  const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[ev.key];
+  if (to === undefined) return;
+  ev.preventDefault();
+  const b = tabs[(to + tabs.length) % tabs.length];
+  openTab(b.dataset.tab);
+  b.focus();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,7 +204,16 @@ function describe(e) {
 
 // The chosen metric's line follows the board (a threshold edit turns it red here too).
 function refreshDetail() {
-  if (detail.entry) $('detail-sub').textContent = describe(currentEntry());
+  if (!detail.entry) return;
+  const text = describe(currentEntry());
+  if ($('detail-sub').textContent !== text) $('detail-sub').textContent = text;
+}
+
+// One column on a narrow screen: the detail is below the whole board, out of sight.
+const narrow = window.matchMedia('(max-width: 800px)');
+
+function tileOf(e) {
+  return document.querySelector(`.tile[data-partner="${CSS.escape(e.partner)}"][data-key="${CSS.escape(e.key)}"][data-site="${CSS.escape(e.site)}"]`);
 }
 
 function selectEntry(e) {
@@ -198,11 +222,34 @@ function selectEntry(e) {
   show($('detail-body'), true);
   $('detail-title').textContent = e.label || e.key;
   $('detail-sub').textContent = describe(e);
-  for (const t of document.querySelectorAll('.tile.chosen')) t.classList.remove('chosen');
-  const tile = document.querySelector(`.tile[data-partner="${CSS.escape(e.partner)}"][data-key="${CSS.escape(e.key)}"][data-site="${CSS.escape(e.site)}"]`);
-  if (tile) tile.classList.add('chosen');
+  $('detail-definition').textContent = 'Loading…';
+  $('detail-said').textContent = `${e.label || e.key} chosen: its definition, history and thresholds are in the panel.`;
+  for (const t of document.querySelectorAll('.tile.chosen')) {
+    t.classList.remove('chosen');
+    t.removeAttribute('aria-pressed');
+  }
+  const tile = tileOf(e);
+  if (tile) {
+    tile.classList.add('chosen');
+    tile.setAttribute('aria-pressed', 'true');
+  }
+  if (narrow.matches) {
+    // the detail opens in view; its title takes the focus so that Back returns to the tile
+    $('detail').scrollIntoView({ block: 'start' });
+    $('detail-title').focus({ preventScroll: true });
+  }
   loadChart().catch((err) => say($('chart-note'), err.message));
   loadThresholdForm().catch((err) => say($('th-error'), err.message));
+}
+
+function backToBoard() {
+  const tile = detail.entry && tileOf(detail.entry);
+  if (tile) {
+    tile.scrollIntoView({ block: 'center' });
+    tile.focus({ preventScroll: true });
+  } else {
+    $('board').scrollIntoView({ block: 'start' });
+  }
 }
 
 // The chosen entry as the board has it now (its thresholds may have changed since).
@@ -257,7 +304,13 @@ async function loadThresholdForm() {
   const e = detail.entry;
   const metrics = await loadThresholds();
   const m = metrics.find((x) => x.partner === e.partner && x.metric === e.key);
-  if (!m) throw new Error('this metric has no thresholds in the hub');
+  if (!m) {
+    $('detail-definition').textContent = 'This metric is not in the hub any more.';
+    throw new Error('this metric has no thresholds in the hub');
+  }
+  const def = typeof m.definition === 'string' ? m.definition.trim() : '';
+  $('detail-definition').textContent = def || 'No definition has been written for this metric yet.';
+  $('detail-definition').classList.toggle('muted', !def);
   const scope = $('th-scope');
   const opts = [el('option', { value: '\u0000' }, 'every site (the metric\'s default)')];
   if (e.site) opts.push(el('option', { value: e.site }, `site ${e.site} only (an override)`));
@@ -391,7 +444,7 @@ loaders.alerts = async () => {
   if (!list.length) {
     panel.replaceChildren(el('p', { class: 'muted' }, 'No alerts firing.'));
   } else {
-    panel.replaceChildren(el('table', { class: 'list' },
+    panel.replaceChildren(el('table', { class: 'list', tabindex: '0' },
       el('thead', {}, el('tr', {}, ...['Since', 'State', 'Severity', 'What', 'Acknowledged', ''].map((h) => el('th', {}, h)))),
       el('tbody', {}, ...list.map(alertRow))));
   }
@@ -400,7 +453,7 @@ loaders.alerts = async () => {
     const rows = Array.isArray(s) ? s : (s.silences || []);
     show($('silence-form'), true);
     silences.replaceChildren(rows.length
-      ? el('table', { class: 'list' },
+      ? el('table', { class: 'list', tabindex: '0' },
         el('thead', {}, el('tr', {}, ...['What', 'Until', 'Reason', 'By', ''].map((h) => el('th', {}, h)))),
         el('tbody', {}, ...rows.map(silenceRow)))
       : el('p', { class: 'muted' }, 'No silences.'));
@@ -435,6 +488,14 @@ async function addSilence(ev) {
   }
 }
 
+// What an alert is about, in the words people use: the hub's summary names the measure, the site
+// and the partner by their labels (the keys stay in the row's title for whoever needs them).
+function alertWhat(a) {
+  const named = [a.metric_label, a.site_label && `at ${a.site_label}`, a.partner_label && `(${a.partner_label})`]
+    .filter(Boolean).join(' ');
+  return a.summary || named || [a.partner, a.metric, a.site].filter(Boolean).join(' · ');
+}
+
 function alertRow(a) {
   const ack = el('button', { type: 'button', class: 'small' }, 'Acknowledge');
   const acked = a.acked_at || a.acknowledged;
@@ -450,7 +511,7 @@ function alertRow(a) {
     $('silence-reason').focus();
   });
   return el('tr', { 'data-alert': a.id }, el('td', {}, when(a.fired_at || a.started_at || a.since)), el('td', {}, a.state || ''),
-    el('td', {}, a.severity || ''), el('td', {}, [a.partner, a.metric, a.site].filter(Boolean).join(' · ') || a.summary || ''),
+    el('td', {}, a.severity || ''), el('td', { title: [a.partner, a.metric, a.site].filter(Boolean).join(' · ') }, alertWhat(a)),
     el('td', {}, acked ? `${a.acked_by || a.acknowledged_by || 'yes'}${a.acked_at ? `, ${when(a.acked_at)}` : ''}` : 'no'), el('td', {}, ack, silence));
 }
 
@@ -464,7 +525,7 @@ loaders.audit = async (more) => {
   if (more === true && audit.last) q.set('before', String(audit.last));
   const d = await api('GET', `/api/audit?${q}`);
   const rows = d.rows.map((r) => el('tr', {}, el('td', {}, when(r.at)), el('td', {}, r.actor), el('td', {}, r.action),
-    el('td', {}, r.target), el('td', { class: 'detail-json' }, summarise(r.detail))));
+    el('td', { title: r.target || '' }, r.title || r.target), el('td', { class: 'detail-json' }, summarise(r.detail))));
   const body = $('audit-table').tBodies[0];
   if (more === true) body.append(...rows); else body.replaceChildren(...rows);
   if (d.rows.length) audit.last = d.rows[d.rows.length - 1].id;
@@ -780,6 +841,8 @@ async function main() {
   $('signout').addEventListener('click', signOut);
   $('blocked-signout').addEventListener('click', signOut);
   $('tabs').addEventListener('click', (ev) => { const b = ev.target.closest('button[data-tab]'); if (b) openTab(b.dataset.tab); });
+  $('tabs').addEventListener('keydown', tabKeys);
+  $('detail-back').addEventListener('click', backToBoard);
   $('filter-partner').addEventListener('change', () => { refreshPickers(); applyFilter(); });
   $('filter-site').addEventListener('change', applyFilter);
   $('th-form').addEventListener('submit', saveThresholds);

@@ -46,9 +46,18 @@ async function checkSession() {
   }
 }
 
+// How long each page of a board too big for one screen is shown: ?dwell=SECONDS in the
+// display's link (3 to 600), else 20 s.
+const DWELL_DEFAULT_S = 20;
+function dwellSeconds() {
+  const v = Number(new URL(location.href).searchParams.get('dwell'));
+  return Number.isFinite(v) && v >= 3 && v <= 600 ? v : DWELL_DEFAULT_S;
+}
+
 async function main() {
+  const dwell = dwellSeconds();
   await exchangeToken();
-  startBoard({ onLost: checkSession });
+  startBoard({ onLost: checkSession, labels: 'short', paging: true, dwellMs: dwell * 1000 });
 }
 
 if (document.readyState === 'loading') {

@@ -68,6 +68,15 @@ ON CONFLICT (name) DO UPDATE
    SET label = EXCLUDED.label,
        conninfo = EXCLUDED.conninfo;
 
+-- Site names (sql/hub/015_human_words.sql): alerts, notifications and the audit log name a site
+-- the way people do. The ambulance service reports handovers by the hospital it took patients to.
+INSERT INTO commcell.site (partner, code, label) VALUES
+    ('acute',     'NGH', 'Northgate General Hospital'),
+    ('acute',     'SGH', 'Southgate Hospital'),
+    ('ambulance', 'NGH', 'Northgate General Hospital'),
+    ('ambulance', 'SGH', 'Southgate Hospital')
+ON CONFLICT (partner, code) DO UPDATE SET label = EXCLUDED.label;
+
 -- Observation feeds: only the community provider pushes ready values. Update the demo feed if it
 -- is there, else add it; the other demo partners have no observation feed any more.
 DELETE FROM commcell.feed
@@ -147,13 +156,14 @@ VALUES
     -- standard is 95% (amber below it, as NHS escalation practice has it), red below 76% (the
     -- 2024/25 ambition; the 2025/26 planning guidance asks for 78% by March 2026): a value on
     -- either line meets it. Type 1 departments run lower than UTCs (about 61% against 74% for
-    -- all types in England in summer 2024), so their local triggers are lower too. 12 hours from
+    -- all types in England in summer 2024, about 57% on an ordinary winter day), so their local
+    -- triggers are lower too: amber below 60%, red below 50%, as in a hard winter. 12 hours from
     -- arrival has no national line (the 2025/26 guidance asks for a smaller share than the year
     -- before): the departed count has none here, the live count local triggers.
     ('acute', 'ed.four_hour_performance', 'A&E 4-hour performance, all types (departed since midnight)', '%',
         'ed', true, 95, 76, 120, 1, 10, false),
     ('acute', 'ed.four_hour_performance_type1', 'A&E 4-hour performance, type 1 (departed since midnight)', '%',
-        'ed', true, 62, 55, 120, 1, 11, false),
+        'ed', true, 60, 50, 120, 1, 11, false),
     ('acute', 'ed.arrivals_last_hour', 'A&E arrivals (last hour)', 'patients/h',
         'ed', false, NULL, NULL, 120, 0, 20, false),
     ('acute', 'ed.patients_in_department', 'Patients in A&E (now)', 'patients',
@@ -626,3 +636,133 @@ DELETE FROM commcell.feed AS f
 
 DROP TABLE pg_temp.seed_feed;
 DROP TABLE pg_temp.seed_metric;
+
+-- Definitions in words (sql/hub/014_metric_definitions.sql): what each metric counts, its window
+-- and the standard it follows, shown in the manager view beside a chosen tile. Brief forms of
+-- docs/metrics.md; every demo metric has one (tests/integration/test_metric_definitions.py).
+UPDATE commcell.metric AS m
+   SET definition = d.definition
+  FROM (VALUES
+    ('111', '111.calls_offered',
+     'Calls that reached the NHS 111 queue in the last hour. Local triggers: amber above 45, red above 60 an hour. No national standard.'),
+    ('111', '111.abandoned_pct',
+     'Of calls that reached the queue in the last 4 hours, the share hung up by the caller more than 30 s after connecting (NHS 111 minimum data set). Standard: fewer than 5%, so 5.0% is red; amber from 3% is local.'),
+    ('111', '111.answered_60s_pct',
+     'Of calls answered in the last 4 hours, the share answered within 60 s of connecting (NHS 111 minimum data set). Standard 95%, met on the line; red below 75% is local.'),
+    ('111', 'ooh.cases_waiting',
+     'Out-of-hours GP cases open now and not yet called back. A position, not a window. Local triggers; no national standard.'),
+    ('ambulance', 'ambulance.cat1_mean_min',
+     'Mean response time of Category 1 (life-threatening) incidents whose clock stopped in the last 24 hours, AmbSYS clock start and stop. Standard: a mean of 7 min.'),
+    ('ambulance', 'ambulance.cat1_p90_min',
+     '90th centile response time of Category 1 incidents whose clock stopped in the last 24 hours (the time within which 9 in 10 were reached; AmbSYS). Standard: 15 min.'),
+    ('ambulance', 'ambulance.cat2_mean_min',
+     'Mean response time of Category 2 (emergency) incidents whose clock stopped in the last 24 hours (AmbSYS). Standard: 18 min; red above 30 min, the recovery ambition.'),
+    ('ambulance', 'ambulance.cat2_p90_min',
+     '90th centile response time of Category 2 incidents whose clock stopped in the last 24 hours (AmbSYS). Standard: 40 min.'),
+    ('ambulance', 'ambulance.cat3_p90_min',
+     '90th centile response time of Category 3 (urgent) incidents whose clock stopped in the last 24 hours (AmbSYS). Standard: 120 min.'),
+    ('ambulance', 'ambulance.cat4_p90_min',
+     '90th centile response time of Category 4 (less urgent) incidents whose clock stopped in the last 24 hours (AmbSYS). Standard: 180 min.'),
+    ('ambulance', 'ambulance.handovers_over_30_min',
+     'Ambulance arrivals at hospital in the last 24 hours whose handover to A&E staff took more than 30 min, or has not happened after 30 min (UEC daily sitrep). Local triggers.'),
+    ('ambulance', 'ambulance.handovers_over_60_min',
+     'Ambulance arrivals at hospital in the last 24 hours whose handover took more than 60 min, or has not happened after 60 min (UEC daily sitrep). The national ambition is none; lines are local.'),
+    ('acute', 'ed.four_hour_performance',
+     'Share of A&E attendances of every type that departed since midnight within 4 hours of arrival (NHS England A&E statistics; whole minutes). Standard 95%; red below 76%, the 2024/25 ambition.'),
+    ('acute', 'ed.four_hour_performance_type1',
+     'Share of type 1 (major) A&E attendances that departed since midnight within 4 hours of arrival (NHS England A&E statistics). Lines are local: type 1 runs below all types.'),
+    ('acute', 'ed.arrivals_last_hour',
+     'A&E attendances of every type that arrived in the last hour. Shows demand; no line.'),
+    ('acute', 'ed.patients_in_department',
+     'Patients who have arrived in A&E and not yet left, now, every type. Local triggers.'),
+    ('acute', 'ed.twelve_hours_from_arrival',
+     'Patients in A&E now who arrived more than 12 hours ago, every type. A control-room count, not a published measure; local triggers.'),
+    ('acute', 'ed.twelve_hours_from_arrival_type1',
+     'Type 1 attendances that departed since midnight more than 12 hours after arrival (ECDS measure, whole minutes). No national line.'),
+    ('acute', 'admission.dta_waiting',
+     'Patients in A&E now with a decision to admit, still waiting for a bed. Local triggers.'),
+    ('acute', 'beds.ga_occupancy',
+     'Adult general and acute beds occupied as a share of those available (core plus escalation), from each ward''s latest bed state (UEC daily sitrep). Amber above 92%, red above 95%.'),
+    ('acute', 'beds.paediatric_ga_occupancy',
+     'Paediatric general and acute beds occupied as a share of those available, latest bed state. No national line.'),
+    ('acute', 'beds.escalation_beds_open',
+     'Escalation beds open now on adult and paediatric G&A wards, from the latest bed state. Local triggers.'),
+    ('acute', 'discharge.nctr_patients',
+     'Adults in G&A beds who no longer meet the criteria to reside today: those still in a bed plus those discharged since midnight (acute discharge sitrep). Local triggers.'),
+    ('acute', 'discharge.nctr_remaining',
+     'Adults who no longer meet the criteria to reside and are still in a G&A bed now (acute discharge sitrep headline). Local triggers.'),
+    ('acute', 'discharge.discharges_today',
+     'Adults not meeting the criteria to reside who were discharged from a G&A bed since midnight (acute discharge sitrep). Higher is better; no line.'),
+    ('community', 'community.packages_awaited',
+     'Patients waiting now for a package of care or a community bed to start: requested, not started, not cancelled. Local triggers.'),
+    ('community', 'community.virtual_ward_occupancy',
+     'Virtual ward patients as a share of virtual ward capacity, pushed ready-made by the community provider to its own definition. Amber below 80%, the national ambition; red below 65% is local.'),
+    ('mental_health', 'mental_health.crisis_referrals_waiting',
+     'Crisis referrals received and not yet assessed or closed, now. Local triggers.'),
+    ('mental_health', 'mental_health.out_of_area_placements',
+     'Adults placed now in an acute mental health bed outside the local network because no local bed was free (NHS England OAPs definition). The ambition is none; lines are local.')
+  ) AS d (partner, key, definition)
+ WHERE m.partner = d.partner
+   AND m.key = d.key;
+
+-- Short labels for the wall display (sql/hub/013_wall_labels.sql): the few words that tell one
+-- tile from its neighbours across the room. The full label stays for the manager view.
+UPDATE commcell.metric AS m
+   SET short_label = d.short_label
+  FROM (VALUES
+    ('111', '111.calls_offered', '111 calls, last hour'),
+    ('111', '111.abandoned_pct', '111 abandoned >30 s'),
+    ('111', '111.answered_60s_pct', '111 answered in 60 s'),
+    ('111', 'ooh.cases_waiting', 'OOH awaiting call-back'),
+    ('ambulance', 'ambulance.cat1_mean_min', 'Cat 1 mean'),
+    ('ambulance', 'ambulance.cat1_p90_min', 'Cat 1 90th'),
+    ('ambulance', 'ambulance.cat2_mean_min', 'Cat 2 mean'),
+    ('ambulance', 'ambulance.cat2_p90_min', 'Cat 2 90th'),
+    ('ambulance', 'ambulance.cat3_p90_min', 'Cat 3 90th'),
+    ('ambulance', 'ambulance.cat4_p90_min', 'Cat 4 90th'),
+    ('ambulance', 'ambulance.handovers_over_30_min', 'Handovers >30 min'),
+    ('ambulance', 'ambulance.handovers_over_60_min', 'Handovers >60 min'),
+    ('acute', 'ed.four_hour_performance', '4h all types'),
+    ('acute', 'ed.four_hour_performance_type1', '4h type 1'),
+    ('acute', 'ed.arrivals_last_hour', 'A&E arrivals /h'),
+    ('acute', 'ed.patients_in_department', 'In A&E now'),
+    ('acute', 'ed.twelve_hours_from_arrival', '12 h+ in A&E now'),
+    ('acute', 'ed.twelve_hours_from_arrival_type1', '12 h+ type 1 today'),
+    ('acute', 'admission.dta_waiting', 'DTA waiting for a bed'),
+    ('acute', 'beds.ga_occupancy', 'Adult G&A occupied'),
+    ('acute', 'beds.paediatric_ga_occupancy', 'Child G&A occupied'),
+    ('acute', 'beds.escalation_beds_open', 'Escalation beds open'),
+    ('acute', 'discharge.nctr_patients', 'No CTR today'),
+    ('acute', 'discharge.nctr_remaining', 'No CTR still in bed'),
+    ('acute', 'discharge.discharges_today', 'No CTR discharged'),
+    ('community', 'community.packages_awaited', 'Awaiting care package'),
+    ('community', 'community.virtual_ward_occupancy', 'Virtual ward occupied'),
+    ('mental_health', 'mental_health.crisis_referrals_waiting', 'Crisis referrals waiting'),
+    ('mental_health', 'mental_health.out_of_area_placements', 'Out-of-area placements')
+  ) AS d (partner, key, short_label)
+ WHERE m.partner = d.partner
+   AND m.key = d.key;
+
+UPDATE commcell.partner AS p
+   SET short_label = d.short_label
+  FROM (VALUES
+    ('111', 'NHS 111'),
+    ('ambulance', 'Ambulance'),
+    ('acute', 'Northgate'),
+    ('community', 'Community'),
+    ('mental_health', 'Mental health')
+  ) AS d (name, short_label)
+ WHERE p.name = d.name;
+
+-- The demo's escalation triggers (local, like every system's own OPEL triggers). A rule counts
+-- tiles: a metric reported per site shows the trust and each site, so one measure red across
+-- the trust is three red tiles. Set so that an ordinary winter day (the `normal` scenario, on
+-- the figures in README's demo section: the 4-hour standard missed, beds nearly full) sits at
+-- OPEL 2-3, and OPEL 4 needs more: both A&E 4-hour measures red across the trust, or red
+-- spreading through the system, as in the `winter` scenario.
+DELETE FROM commcell.level_rule;
+INSERT INTO commcell.level_rule (level, status, count, stage, description) VALUES
+    (2, 'amber', 3,  NULL, 'three or more tiles at amber or worse'),
+    (3, 'red',   3,  NULL, 'three or more tiles at red'),
+    (4, 'red',   12, NULL, 'twelve or more tiles at red across the system'),
+    (4, 'red',   6,  'ed', 'six or more A&E tiles at red, as when both 4-hour measures are red across the trust');

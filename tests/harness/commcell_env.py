@@ -556,7 +556,26 @@ class Cluster:
         self._ensure_role('commcell')
         if not self._db_exists('commcell'):
             self.execute('postgres', 'CREATE DATABASE commcell OWNER commcell')
-        self._apply_sql_files('commcell', 'commcell', 'sql/hub/*.sql')
+        self.migrate_hub()
+
+    def migrate_hub(self, extra_args=(), check=True):
+        """Run `commcelld --migrate` on the hub, as scripts/cluster hub does; return the
+        CompletedProcess. check: raise HarnessError when it fails."""
+        with tempfile.NamedTemporaryFile('w', suffix='.conf', prefix='commcell-migrate-',
+                                         delete=False) as f:
+            f.write('hub = %s\nweb_root = %s\n' % (self.conninfo('commcell', 'commcell'),
+                                                    os.path.join(REPO, 'web')))
+        try:
+            p = subprocess.run([default_bin(), '--migrate', '--config', f.name]
+                               + list(extra_args), env=sanitizer_env(),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=300)
+        finally:
+            os.unlink(f.name)
+        if check and p.returncode != 0:
+            raise HarnessError('commcelld --migrate failed (exit %d):\n%s%s'
+                               % (p.returncode, p.stdout, p.stderr))
+        return p
 
     def create_partner(self, name, kind=None):
         """Create partner_<name> with the reference observation feed and commcell_reader, then

@@ -11,6 +11,7 @@ import os
 import socket
 import socketserver
 import stat
+import subprocess
 import tempfile
 import threading
 import time
@@ -148,6 +149,9 @@ class AlertsTest(EnvCase):
         script = os.path.join(cls.tmp, 'notify.sh')
         with open(script, 'w') as f:
             f.write('#!/bin/sh\ncat >> "%s"\necho >> "%s"\n' % (cls.exec_out, cls.exec_out))
+            # the alert in words in the environment, for scripts that read no JSON
+            f.write('printf "%%s|%%s\\n" "$COMMCELL_SITE" "$COMMCELL_SUBJECT" >> "%s.env"\n'
+                    % cls.exec_out)
         os.chmod(script, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH)
         env.hub("INSERT INTO commcell.person VALUES ('alice', 'Alice Oncall'), ('bob', 'Bob Second')")
         env.hub("INSERT INTO commcell.contact (person, channel, target, secret) VALUES "
@@ -355,3 +359,107 @@ class AlertsTest(EnvCase):
         finally:
             env.hub("UPDATE commcell.silence SET ends_at = now() + interval '1 ms'")
             self.set_acute(97.0)
+
+    def manager_get(self, path):
+        """GET path as a signed-in manager (the audit log is for managers)."""
+        env, pw = self.env, 'labels in words, please'
+        h = subprocess.run([env.daemon.bin, '--hash-password'], input=pw + '\n', text=True,
+                           stdout=subprocess.PIPE, check=True, timeout=60,
+                           env=ce.sanitizer_env()).stdout.strip()
+        env.hub("INSERT INTO commcell.app_user (name, role, password_hash) VALUES "
+                "('mona', 'manager', %s) ON CONFLICT (name) DO UPDATE SET password_hash = %s",
+                (h, h))
+        status, hdrs, body = ce.http_request(
+            env.url + '/api/session', 'POST', json.dumps({'user': 'mona', 'password': pw}).encode(),
+            {'Content-Type': 'application/json', 'Origin': env.url}, timeout=30)
+        self.assertEqual(status, 200, body)
+        cookie = hdrs['set-cookie'].split(';')[0]
+        status, _, body = ce.http_request(env.url + path, headers={'Cookie': cookie})
+        self.assertEqual(status, 200, body)
+        return json.loads(body)
+
+    def test_08_messages_speak_in_labels(self):
+        """The notification a receiver gets, the alert list, the board's alert line and the
+        audit log name the measure, the site and the partner by their labels; keys stay."""
+        env = self.env
+        env.hub("INSERT INTO commcell.site (partner, code, label) VALUES "
+                "('acute', 'NGH', 'Northgate General Hospital') ON CONFLICT DO NOTHING")
+        n_mail = len(self.smtp.messages)
+        env.insert('acute', 'ed.four_hour_performance', 51.5, site='NGH')
+        h = self.wait_webhooks(lambda j: j['event'] == 'firing' and j['alert']['site'] == 'NGH')[0]
+        j = h['json']
+        words = ('ED 4-hour performance', 'Northgate General Hospital',
+                 'Northgate Hospitals NHS Trust')
+        out('webhook subject: %s' % j['subject'])
+        for w in words:
+            self.assertIn(w, j['subject'])
+            self.assertIn(w, j['text'])
+        self.assertIn('51.5 %, red', j['subject'])
+        self.assertNotIn('ed.four_hour_performance', j['subject'])
+        self.assertNotIn('ed.four_hour_performance', j['text'])
+        a = j['alert']
+        self.assertEqual((a['partner'], a['metric'], a['site']),
+                         ('acute', 'ed.four_hour_performance', 'NGH'))
+        self.assertEqual((a['partner_label'], a['metric_label'], a['site_label']),
+                         ('Northgate Hospitals NHS Trust', 'ED 4-hour performance',
+                          'Northgate General Hospital'))
+        # the e-mail to the second level and the exec command's JSON say the same
+        ce.wait_until(lambda: any('Northgate General Hospital' in m['data']
+                                  for m in self.smtp.messages[n_mail:]), 30,
+                      what='the escalation e-mail')
+        mail = [m for m in self.smtp.messages[n_mail:] if 'Northgate General Hospital' in m['data']][0]
+        subject = [l for l in mail['data'].splitlines() if l.startswith('Subject:')][0]
+        self.assertIn('ED 4-hour performance at Northgate General Hospital', subject)
+        self.assertIn('Northgate General Hospital - Northgate Hospitals NHS Trust', subject)
+
+        def exec_got():
+            if not os.path.exists(self.exec_out):
+                return None
+            with open(self.exec_out) as f:
+                found = [json.loads(l) for l in f if l.strip()]
+            return [x for x in found if x['alert']['site'] == 'NGH']
+        ce.wait_until(exec_got, 15, what='the exec notification')
+        self.assertEqual(exec_got()[0]['alert']['site_label'], 'Northgate General Hospital')
+        def env_subjects():
+            if not os.path.exists(self.exec_out + '.env'):
+                return []
+            with open(self.exec_out + '.env') as f:
+                return [l.split('|', 1)[1] for l in f.read().splitlines() if l.startswith('NGH|')]
+        ce.wait_until(env_subjects, 15, what="the exec command's environment")
+        subjects = env_subjects()
+        self.assertTrue(subjects and 'ED 4-hour performance at Northgate General Hospital - '
+                        'Northgate Hospitals NHS Trust' in subjects[0], subjects)
+        # the alert list (manager view) and the board's alert line (wall) carry the words
+        listed = [x for x in env.get_json('/api/alerts')['alerts']
+                  if x['site'] == 'NGH' and x['state'] == 'firing'][0]
+        self.assertEqual(listed['metric_label'], 'ED 4-hour performance')
+        self.assertEqual(listed['site_label'], 'Northgate General Hospital')
+        self.assertIn('Northgate Hospitals NHS Trust', listed['summary'])
+        self.assertEqual({n['name'] for n in listed['notifications']}, {'Alice Oncall', 'Bob Second'})
+
+        async def board_alerts():
+            async with env.client('words') as c:
+                snap = await c.snapshot()
+                return snap.get('alerts') or []
+        on_board = [x for x in ce.run(board_alerts(), 30) if x.get('site') == 'NGH']
+        self.assertTrue(on_board and 'Northgate General Hospital' in on_board[0]['summary'],
+                        on_board)
+        # acknowledged: the audit log names the alert in words
+        env.hub("SELECT commcell.alert_ack(%s, 'alice', 'test')", (a['id'],))
+        rows = self.manager_get('/api/audit?action=alert.ack')['rows']
+        mine = [r for r in rows if r['target'] == 'alert %d' % a['id']]
+        self.assertTrue(mine, rows)
+        self.assertIn('ED 4-hour performance at Northgate General Hospital', mine[0]['title'])
+        env.insert('acute', 'ed.four_hour_performance', 97.0, site='NGH')
+        self.resolve_all()
+
+    def test_09_level_rule_reads_in_words(self):
+        """An alert on the system level reads "System escalation level (OPEL)", not its key."""
+        env = self.env
+        obs = json.dumps([{'rule': 0, 'partner': '', 'metric': 'system.level', 'site': '',
+                           'bad': True, 'value': 4, 'summary': 'x', 'reading': 'OPEL 4: test'}])
+        got = env.hub("SELECT commcell.label_observations(%s::jsonb)", (obs,))[0][0]
+        self.assertEqual(got[0]['summary'], 'System escalation level (OPEL): OPEL 4: test')
+        self.assertEqual(got[0]['metric'], 'system.level')
+        labels = env.hub("SELECT commcell.series_labels('', 'system.level', '')")[0][0]
+        self.assertEqual(labels['metric_label'], 'System escalation level (OPEL)')

@@ -347,3 +347,28 @@ class HttpHardeningTest(EnvCase):
             status, h, _ = self.request(path)
             self.assertEqual(status, 200, path)
             self.assertTrue(h.get('content-type', '').startswith(mime), (path, h))
+
+    def test_14_keep_alive_heads_are_each_within_the_limit(self):
+        # Browsers reuse one connection for a page's files: heads that are each well within
+        # max_header_bytes must keep passing however many have gone over the connection before.
+        s = self.connect()
+        agent = b'Mozilla/5.0 ' + b'x' * 500
+        try:
+            for i in range(30):
+                s.sendall(b'GET /wall.css HTTP/1.1\r\nHost: x\r\nUser-Agent: ' + agent +
+                          b'\r\n\r\n')
+                got = b''
+                while b'\r\n\r\n' not in got:
+                    chunk = s.recv(65536)
+                    self.assertTrue(chunk, 'connection closed after %d requests' % i)
+                    got += chunk
+                head, _, body = got.partition(b'\r\n\r\n')
+                self.assertTrue(head.startswith(b'HTTP/1.1 200 '), (i, head[:80]))
+                n = [int(l.split(b':')[1]) for l in head.lower().split(b'\r\n')
+                     if l.startswith(b'content-length:')][0]
+                while len(body) < n:
+                    chunk = s.recv(65536)
+                    self.assertTrue(chunk)
+                    body += chunk
+        finally:
+            s.close()

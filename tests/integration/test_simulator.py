@@ -22,6 +22,7 @@ import time
 import unittest
 
 from itbase import ce, out
+import story
 
 LONDON_MIDNIGHT = ("date_trunc('day', now() AT TIME ZONE 'Europe/London') "
                    "AT TIME ZONE 'Europe/London'")
@@ -209,7 +210,54 @@ class SimulatorTest(unittest.TestCase):
         self.assertGreater(c2_w, c2_n)
         self.assertGreater(esc_w, 5)
 
-    def test_04_board_end_to_end(self):
+    def test_04_calibrated_to_an_ordinary_winter_day(self):
+        """`normal` is an ordinary English winter day (README, "What the demo shows"): two weeks
+        of January from three seeds land on the published figures it was calibrated to; `winter`
+        lands on a hard winter's."""
+        days = {'normal': [], 'winter': []}
+        for scenario in days:
+            for seed in (1, 2, 3):
+                lines, err = dry_run(scenario, 24 * 14, seed)
+                check_sanitizer(self, err)
+                days[scenario].append(lines)
+
+        def mean(scenario, pattern, day_end=False):
+            vals = []
+            for lines in days[scenario]:
+                if day_end:
+                    lines = [l for l in lines if re.search(r' 23:\d\d p=', l)]
+                vals.append(mean_of(lines, pattern))
+            return sum(vals) / len(vals)
+        got = {}
+        for scenario in days:
+            got[scenario] = {
+                'all': mean(scenario, r'A&E 4h all ([\d.]+)%', True),
+                't1': mean(scenario, r'type1 ([\d.]+)%', True),
+                'ga': mean(scenario, r'G&A ([\d.]+)%'),
+                'ho30': mean(scenario, r'handovers>30 (\d+)/') + mean(scenario, r'handovers>30 \d+/(\d+)'),
+                'ho60': mean(scenario, r'>60 (\d+)/') + mean(scenario, r'>60 \d+/(\d+)'),
+            }
+            out('%s: end-of-day 4-hour all types %.1f%%, type 1 %.1f%%; G&A occupancy '
+                '%.1f%%; handovers over 30 min %.1f a day, over 60 min %.1f' % (
+                    scenario, *(got[scenario][k] for k in ('all', 't1', 'ga', 'ho30', 'ho60'))))
+        n, w = got['normal'], got['winter']
+        # January 2025, all trusts (ae_monthly_trust_2021_2025.csv): 71.5 %; type 1 derived 57 %
+        self.assertLess(abs(n['all'] - 71.5), 3.0)
+        self.assertLess(abs(n['t1'] - 57.0), 4.0)
+        # January 2025, England G&A beds, adult and paediatric as the dry run counts them
+        # (beds_monthly_trust_2022_2025.csv): 94.0 % (adult alone 95.7 %)
+        self.assertLess(abs(n['ga'] - 94.0), 2.0)
+        # January 2023, trusts (winter_sitrep_daily_2015_2023.csv): median trust 13.5 over 30
+        # min and 4.5 over 60 a day, upper quartile 28.3 and 12.0; the demo trust is large
+        self.assertTrue(10 <= n['ho30'] <= 28.3, n['ho30'])
+        self.assertTrue(2 <= n['ho60'] <= 12, n['ho60'])
+        # December 2022 (the hard winter): all trusts 63.1 %
+        self.assertLess(abs(w['all'] - 63.1), 4.0)
+        self.assertLess(w['t1'], n['t1'] - 6)
+        self.assertGreater(w['ga'], n['ga'] + 2)
+        self.assertGreater(w['ho60'], n['ho60'])
+
+    def test_05_board_end_to_end(self):
         """The simulator writing, commcelld polling the seed's query feeds: every metric of the
         demo gets a value on the board."""
         env = self.env
@@ -251,3 +299,40 @@ class SimulatorTest(unittest.TestCase):
             statuses[e['status']] = statuses.get(e['status'], 0) + 1
         out('%d entries on the board, statuses %s' % (len(board_), statuses))
         self.assertEqual(proc.returncode, 0, err)
+
+
+class DemoStoryTest(unittest.TestCase):
+    """The demo tells its story (tests/integration/story.py measures it): in `normal` the board
+    shows a mix of green, amber and red and the system sits at OPEL 2-3 most of the time; in
+    `winter` it climbs to OPEL 4 over its ramp. Simulator and commcelld run at high speed, the
+    board sampled once a real second."""
+
+    def story(self, scenario, hours, speed, **kw):
+        env = ce.DemoEnv(poll_ms=1000)
+        try:
+            env.start(daemon=False)
+            st = story.run_story(env, scenario, hours, speed, sim=sim_bin(),
+                                 sim_env=ce.sanitizer_env(), **kw)
+        finally:
+            env.close(check_daemon=True)
+        check_sanitizer(self, st.sim_log)
+        out(st.text())
+        return st
+
+    def test_01_normal_is_an_ordinary_winter_day(self):
+        st = self.story('normal', 12, 720, seed=7)
+        share = st.level_share()
+        tiles = st.mean_tiles()
+        # most of the time, with room for a day of full wards (seed 8 at speed 600: OPEL 4
+        # for a fifth of the day)
+        self.assertGreaterEqual(share[2] + share[3], 0.6, 'OPEL 2-3 for most of the day')
+        for status in ('green', 'amber', 'red'):
+            self.assertGreaterEqual(tiles[status], 1.0, 'no %s tile on an ordinary day' % status)
+        self.assertGreater(tiles['green'], tiles['red'])
+
+    def test_02_winter_climbs_to_opel_4(self):
+        st = self.story('winter', 48, 1800, seed=7, ramp_hours=6)
+        first = st.levels[:3]
+        self.assertTrue(all(lv < 4 for lv in first), 'winter began at OPEL 4: %s' % first)
+        self.assertIsNotNone(st.first_at(4), 'winter never reached OPEL 4')
+        out('OPEL 4 first reached after %.1f simulated hours' % st.first_at(4))

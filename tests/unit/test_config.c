@@ -1,6 +1,10 @@
 #include "config.h"
+#include "reload.h"
 
 #include <check.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +208,142 @@ START_TEST(security_keys_refuse_nonsense)
 }
 END_TEST
 
+/* A self-signed P-256 certificate and its key written to DIR/NAME.crt and DIR/NAME.key. */
+static void make_pair(const char *dir, const char *name)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	char path[512];
+	FILE *f;
+
+	ck_assert_ptr_nonnull(key);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, key);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"localhost", -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	ck_assert(X509_sign(x, key, EVP_sha256()) > 0);
+	snprintf(path, sizeof path, "%s/%s.crt", dir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	PEM_write_X509(f, x);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/%s.key", dir, name);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
+static struct cc_config *parse_tls(const char *dir, const char *cert, const char *key)
+{
+	char text[1200];
+
+	snprintf(text, sizeof text, "hub = dbname=x\nweb_root = /tmp\n"
+				    "tls_cert_file = %s/%s\ntls_key_file = %s/%s\n", dir, cert, dir, key);
+	return parse(text);
+}
+
+START_TEST(tls_keys)
+{
+	char dir[] = "/tmp/commcell-test-tls-XXXXXX", text[600], *base;
+	struct cc_config *c;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	make_pair(dir, "a");
+	make_pair(dir, "b");
+
+	c = parse_tls(dir, "a.crt", "a.key");
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert(strstr(c->tls_cert_file, "/a.crt") && strstr(c->tls_key_file, "/a.key"));
+	base = cc_config_public_base(c);
+	ck_assert_str_eq(base, "https://localhost:8080");   /* TLS: the default link is https */
+	free(base);
+	cc_config_destroy(c);
+
+	/* a key of another certificate, reported at the line of the later key */
+	ck_assert_ptr_null(parse_tls(dir, "a.crt", "b.key"));
+	ck_assert_msg(strstr(err, "test.conf:4:") && strstr(err, "does not match the certificate"),
+		      "%s", err);
+	/* the files the wrong way round */
+	ck_assert_ptr_null(parse_tls(dir, "a.key", "a.crt"));
+	ck_assert_msg(strstr(err, "test.conf:4:") && strstr(err, "no usable PEM certificate"),
+		      "%s", err);
+	ck_assert_ptr_null(parse_tls(dir, "a.crt", "missing.key"));
+	ck_assert_msg(strstr(err, "test.conf:4:") && strstr(err, "not a readable file"), "%s", err);
+
+	/* both or neither */
+	snprintf(text, sizeof text, "hub = dbname=x\nweb_root = /tmp\ntls_cert_file = %s/a.crt\n",
+		 dir);
+	ck_assert_ptr_null(parse(text));
+	ck_assert_msg(strstr(err, "test.conf:3:") &&
+		      strstr(err, "tls_cert_file is set but tls_key_file is not"), "%s", err);
+	snprintf(text, sizeof text, "hub = dbname=x\nweb_root = /tmp\ntls_key_file = %s/a.key\n",
+		 dir);
+	ck_assert_ptr_null(parse(text));
+	ck_assert_msg(strstr(err, "tls_key_file is set but tls_cert_file is not"), "%s", err);
+
+	for (const char *n = "a.crt\0a.key\0b.crt\0b.key\0"; *n; n += strlen(n) + 1) {
+		snprintf(text, sizeof text, "%s/%s", dir, n);
+		unlink(text);
+	}
+	rmdir(dir);
+}
+END_TEST
+
+START_TEST(public_base)
+{
+	struct cc_config *c = parse("hub = dbname=x\nweb_root = /tmp\nlisten_port = 9000\n");
+	char *base = cc_config_public_base(c);
+
+	ck_assert_str_eq(base, "http://localhost:9000");
+	free(base);
+	cc_config_destroy(c);
+	c = parse("hub = dbname=x\nweb_root = /tmp\npublic_url = https://ops.example.org/cc/\n");
+	base = cc_config_public_base(c);
+	ck_assert_str_eq(base, "https://ops.example.org/cc");
+	free(base);
+	cc_config_destroy(c);
+}
+END_TEST
+
+static void note_key(const char *key, void *arg)
+{
+	char *seen = arg;
+
+	strcat(seen, key);
+	strcat(seen, " ");
+}
+
+/* SIGHUP: restart-only keys keep their running values and are named; live ones pass. */
+START_TEST(reload_keeps_restart_only_keys)
+{
+	struct cc_config *running = parse("hub = dbname=x\nweb_root = /tmp\nlisten_port = 9000\n"
+					  "max_uri_bytes = 2048\nfanout_threads = 2\n");
+	struct cc_config *next = parse("hub = dbname=y\nweb_root = /tmp\nlisten_port = 9001\n"
+				       "max_uri_bytes = 1024\nfanout_threads = 2\n"
+				       "log_level = debug\nhandshake_timeout_s = 5\n");
+	char seen[200] = "";
+
+	ck_assert_ptr_nonnull(running);
+	ck_assert_ptr_nonnull(next);
+	ck_assert_uint_eq(cc_reload_keep_restart_only(next, running, note_key, seen), 3);
+	ck_assert_str_eq(seen, "listen_port hub handshake_timeout_s ");
+	ck_assert_int_eq(next->listen_port, 9000);
+	ck_assert_str_eq(next->hub, "dbname=x");
+	ck_assert_int_eq(next->handshake_timeout_s, 10);
+	/* live: the new values stand */
+	ck_assert_int_eq(next->max_uri_bytes, 1024);
+	ck_assert_int_eq(next->log_level, CC_LOG_DEBUG);
+	seen[0] = '\0';
+	ck_assert_uint_eq(cc_reload_keep_restart_only(next, running, note_key, seen), 0);
+	cc_config_destroy(running);
+	cc_config_destroy(next);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -226,6 +366,9 @@ int main(void)
 	tcase_add_test(tc, anonymous_display_is_off_unless_asked);
 	tcase_add_test(tc, security_keys_and_defaults);
 	tcase_add_test(tc, security_keys_refuse_nonsense);
+	tcase_add_test(tc, tls_keys);
+	tcase_add_test(tc, public_base);
+	tcase_add_test(tc, reload_keeps_restart_only_keys);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

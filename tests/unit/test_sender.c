@@ -1050,6 +1050,41 @@ START_TEST(exec_child_gets_a_clean_environment)
 }
 END_TEST
 
+START_TEST(exec_env_adds_the_alert_in_words)
+{
+	struct result r = { 0 };
+	char path[] = "/tmp/commcell-sender-XXXXXX";
+	const char *dump[] = { "sh", "-c", "env > \"$0\"", path, NULL };
+	const char *env[] = { "COMMCELL_SUBJECT=A&E 4-hour performance at Northgate General Hospital",
+			      "COMMCELL_SITE_LABEL=Northgate General Hospital", NULL };
+	const char *path_env[] = { "PATH=/tmp", NULL };
+	const char *lower[] = { "COMMCELL_site=x", NULL };
+	const char *no_value[] = { "COMMCELL_", NULL };
+	char got[4096] = "";
+	int fd = mkstemp(path);
+	ssize_t n;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(cc_sender_exec_env(H.s, dump, env, "{}", 5000, on_done, &r), 0);
+	run_until_done(5000);
+	ck_assert_msg(r.ok, "%s", r.detail);
+	n = read(fd, got, sizeof got - 1);
+	ck_assert_int_ge(n, 0);
+	got[n] = '\0';
+	close(fd);
+	unlink(path);
+	ck_assert_msg(strstr(got, "COMMCELL_SUBJECT=A&E 4-hour performance at Northgate General "
+				  "Hospital\n"), "%s", got);
+	ck_assert_msg(strstr(got, "COMMCELL_SITE_LABEL=Northgate General Hospital\n"), "%s", got);
+	/* the fixed environment stays and cannot be replaced */
+	ck_assert_msg(strstr(got, "PATH=/usr/local/bin:/usr/bin:/bin\n"), "%s", got);
+	ck_assert_int_eq(cc_sender_exec_env(H.s, dump, path_env, "{}", 5000, on_done, &r), -1);
+	ck_assert_int_eq(cc_sender_exec_env(H.s, dump, lower, "{}", 5000, on_done, &r), -1);
+	ck_assert_int_eq(cc_sender_exec_env(H.s, dump, no_value, "{}", 5000, on_done, &r), -1);
+	ck_assert_int_eq(cc_sender_in_flight(H.s), 0);
+}
+END_TEST
+
 START_TEST(exec_nonzero_exit_fails_with_status_and_output)
 {
 	struct result r = { 0 };
@@ -1366,6 +1401,7 @@ int main(void)
 	tcase_set_timeout(cmd, 30);
 	tcase_add_test(cmd, exec_gets_json_on_stdin);
 	tcase_add_test(cmd, exec_child_gets_a_clean_environment);
+	tcase_add_test(cmd, exec_env_adds_the_alert_in_words);
 	tcase_add_test(cmd, exec_nonzero_exit_fails_with_status_and_output);
 	tcase_add_test(cmd, exec_killed_after_timeout);
 	tcase_add_test(cmd, exec_ignoring_sigterm_gets_sigkill);
