@@ -1227,4 +1227,4 @@ export function setLostNote(text) {
 }
 
 // The formatting helpers, for the manager view's tables and charts.
-export { formatNumber, formatObserved, timeFmt };
+export { formatNumber, formatObserved, timeFmt, partnerLabel };

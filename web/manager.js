@@ -6,7 +6,7 @@
 // validates it, saves it in the hub, writes the audit row and pushes the result to every display.
 // The page never trusts itself: it shows the server's error messages as they come.
 
-import { startBoard, setFilter, boardState, formatNumber, formatObserved } from './board.js';
+import { startBoard, setFilter, boardState, formatNumber, formatObserved, partnerLabel } from './board.js';
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 
 const $ = (id) => document.getElementById(id);
@@ -197,8 +197,9 @@ function applyFilter() {
 
 const detail = { entry: null, range: 86400, chart: null, thresholds: null };
 
+// In words: the partner's label, not its key (the keys are in the line's tooltip)
 function describe(e) {
-  return `${e.partner}${e.site ? ` · site ${e.site}` : ''} · ${e.key} · now ` +
+  return `${partnerLabel(e.partner)}${e.site ? ` · site ${e.site}` : ''} · now ` +
     `${formatNumber(e.value, e.decimals)}${e.unit && e.value !== null ? ` ${e.unit}` : ''} (${e.status})`;
 }
 
@@ -222,6 +223,7 @@ function selectEntry(e) {
   show($('detail-body'), true);
   $('detail-title').textContent = e.label || e.key;
   $('detail-sub').textContent = describe(e);
+  $('detail-sub').title = `${e.partner} · ${e.key}`;
   $('detail-definition').textContent = 'Loading…';
   $('detail-said').textContent = `${e.label || e.key} chosen: its definition, history and thresholds are in the panel.`;
   for (const t of document.querySelectorAll('.tile.chosen')) {

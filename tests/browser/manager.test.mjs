@@ -7,117 +7,25 @@
 //
 // Needs what wall.test.mjs needs (Debian's chromium, psql, tests/harness/commcell_env.py).
 
-import { describe, test, before, after } from 'node:test';
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { Session, psql, addUsers, addDeviceToken, shot, signInForm, ED, ED_TILE } from './common.mjs';
 
-const run = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
-const HARNESS = process.env.COMMCELL_HARNESS || path.join(repoRoot, 'tests', 'harness', 'commcell_env.py');
-const BIN = process.env.COMMCELL_BIN || path.join(repoRoot, 'build', 'daemon', 'commcelld');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUTPUT = path.join(repoRoot, 'tests', 'output');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PASSWORD = 'correct horse battery';
-const VIEWPORT = { width: 1920, height: 1080 };
 
-// Seeded by the harness: higher is better, amber 95, red 76, value 96 (green).
-const ED = { partner: 'acute', key: 'ed.four_hour_performance', site: '' };
-const ED_TILE = `.tile[data-partner="${ED.partner}"][data-key="${ED.key}"][data-site="${ED.site}"]`;
-
-let envDir = null;
+const session = new Session('commcell-manager-', ['--no-anonymous-display']);
+const step = session.step.bind(session);
+const newPage = () => session.newPage();
 let env = null;
-let browser = null;
 let wall = null;          // the wall display's page (its own browser context: its own cookies)
 let wallToken = null;
-let failed = false;
-let startError = null;
-
-async function harness(command, timeout = 120_000, extra = []) {
-  try {
-    return await run('/usr/bin/python3', [HARNESS, command, '--dir', envDir, ...extra], { cwd: repoRoot, timeout });
-  } catch (err) {
-    throw new Error(`harness ${command} failed (${err.code ?? err.signal}):\n${err.stderr || ''}${err.stdout || ''}`);
-  }
-}
-
-async function psql(conninfo, sql) {
-  try {
-    await run('psql', [conninfo, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeout: 15_000 });
-  } catch (err) {
-    throw new Error(`psql failed: ${sql}\n${err.stderr || err.message}`);
-  }
-}
-
-async function hashPassword(password) {
-  const child = execFile(BIN, ['--hash-password'], { timeout: 30_000 });
-  const out = [];
-  child.stdout.on('data', (d) => out.push(d));
-  child.stdin.end(`${password}\n`);
-  const code = await new Promise((resolve) => child.on('close', resolve));
-  const text = out.join('').trim();
-  if (code !== 0 || !text.startsWith('$argon2id$')) throw new Error(`commcelld --hash-password failed (${code}): ${text}`);
-  return text;
-}
-
-function step(name, options, fn) {
-  test(name, options, async (t) => {
-    if (startError) throw startError;
-    try {
-      await fn(t);
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  });
-}
-
-async function newPage() {
-  const context = await browser.newContext({ viewport: VIEWPORT });
-  const page = await context.newPage();
-  page.on('pageerror', (err) => { console.error(`page error: ${err.message}`); });
-  return page;
-}
-
-async function shot(page, name) {
-  fs.mkdirSync(OUTPUT, { recursive: true });
-  const file = path.join(OUTPUT, `${name}.png`);
-  await page.screenshot({ path: file });
-  assert.ok(fs.statSync(file).size > 10_000, `${file} looks empty`);
-  // the small copy a README can carry
-  await page.screenshot({ path: path.join(OUTPUT, `${name}-small.jpg`), type: 'jpeg', quality: 70 });
-  return file;
-}
-
-async function signInForm(page, user, password) {
-  await page.fill('#signin-user', user);
-  await page.fill('#signin-password', password);
-  await page.click('#signin-submit');
-}
 
 describe('signing in, and the manager view', { concurrency: false }, () => {
   before(async () => {
-    try {
-      if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
-      envDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commcell-manager-'));
-      await harness('start', 240_000, ['--no-anonymous-display']);
-      env = JSON.parse(fs.readFileSync(path.join(envDir, 'env.json'), 'utf8'));
-      const hash = await hashPassword(PASSWORD);
-      await psql(env.hub, 'INSERT INTO commcell.app_user (name, role, password_hash) VALUES ' +
-        `('alice', 'admin', '${hash}'), ('mona', 'manager', '${hash}'), ('victim', 'manager', '${hash}')`);
-      // A device token as an admin hands it out: random, and only its SHA-256 in the hub.
-      wallToken = randomBytes(32).toString('base64url');
-      await psql(env.hub, 'INSERT INTO commcell.device_token (token_hash, label, created_by) VALUES ' +
-        `(encode(sha256(convert_to('${wallToken}', 'UTF8')), 'hex'), 'Control room left', 'alice')`);
+    await session.start(async (e) => {
+      env = e;
+      await addUsers(env.hub, PASSWORD, { alice: 'admin', mona: 'manager', victim: 'manager' });
+      wallToken = await addDeviceToken(env.hub, 'Control room left', 'alice');
       // a day of history for the chart (older values are recorded, not shown as current)
       const rows = [];
       for (let h = 24; h >= 1; h--) {
@@ -127,27 +35,10 @@ describe('signing in, and the manager view', { concurrency: false }, () => {
       await psql(env.partners[ED.partner], 'INSERT INTO commcell.observation (metric, site, value, observed_at) VALUES ' +
         rows.join(', '));
       await psql(env.partners[ED.partner], `INSERT INTO commcell.observation (metric, site, value) VALUES ('${ED.key}', '${ED.site}', 96)`);
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    } catch (err) {
-      startError = err;
-      failed = true;
-    }
+    });
   }, { timeout: 300_000 });
 
-  after(async () => {
-    if (browser) await browser.close().catch(() => {});
-    const started = envDir && ['env.json', 'harness-state.json'].some((f) => fs.existsSync(path.join(envDir, f)));
-    if (started) {
-      await harness('stop', 60_000, failed ? ['--keep-logs'] : []).catch((err) => {
-        failed = true;
-        console.error(err.message);
-      });
-    }
-    if (envDir) {
-      if (failed) console.error(`# kept the test environment and its logs in ${envDir}`);
-      else fs.rmSync(envDir, { recursive: true, force: true });
-    }
-  }, { timeout: 90_000 });
+  after(() => session.stop(), { timeout: 90_000 });
 
   step('e. the wall display signs in once with a device token and stays signed in', { timeout: 60_000 }, async () => {
     wall = await newPage();

@@ -14,113 +14,36 @@
 // Needs what wall.test.mjs needs (Debian's chromium, psql, tests/harness/commcell_env.py) and
 // `npm ci` in tests/browser (axe-core, playwright-core).
 
-import { describe, test, before, after } from 'node:test';
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { Session, psql, addUsers, addDeviceToken, shot, signInForm, DESK, ED, ED_TILE } from './common.mjs';
 
-const run = promisify(execFile);
 const require = createRequire(import.meta.url);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
-const HARNESS = process.env.COMMCELL_HARNESS || path.join(repoRoot, 'tests', 'harness', 'commcell_env.py');
-const BIN = process.env.COMMCELL_BIN || path.join(repoRoot, 'build', 'daemon', 'commcelld');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUTPUT = path.join(repoRoot, 'tests', 'output');
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const PASSWORD = 'correct horse battery';
-const DESK = { viewport: { width: 1920, height: 1080 } };
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 // The page's CSP allows no inline script: axe goes in through the DevTools protocol instead.
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const TABS = ['board', 'thresholds', 'alerts', 'audit', 'users', 'tokens', 'partners', 'rota'];
 
-// Seeded by the harness: acute's 4-hour performance, higher is better, amber 95, red 76.
-const ED = { partner: 'acute', key: 'ed.four_hour_performance', site: '' };
-const ED_TILE = `.tile[data-partner="${ED.partner}"][data-key="${ED.key}"][data-site="${ED.site}"]`;
+// Seeded by the harness (common.mjs's ED): acute's 4-hour performance.
 const ED_DEFINITION = 'Share of A&E attendances that departed since midnight within 4 hours of arrival. Standard 95%.';
 // Status words and the shapes board.js draws for them (its ICON_PATHS).
 const STATUS_WORD = { green: 'OK', amber: 'AMBER', red: 'RED', stale: 'STALE', error: 'ERROR' };
 
-let envDir = null;
+const session = new Session('commcell-access-', ['--no-anonymous-display']);
+const step = session.step.bind(session);
+const newPage = (device) => session.newPage(device);
 let env = null;
-let browser = null;
 let wallToken = null;
-let failed = false;
-let startError = null;
-
-async function harness(command, timeout = 120_000, extra = []) {
-  try {
-    return await run('/usr/bin/python3', [HARNESS, command, '--dir', envDir, ...extra], { cwd: repoRoot, timeout });
-  } catch (err) {
-    throw new Error(`harness ${command} failed (${err.code ?? err.signal}):\n${err.stderr || ''}${err.stdout || ''}`);
-  }
-}
-
-async function psql(conninfo, sql) {
-  try {
-    await run('psql', [conninfo, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeout: 15_000 });
-  } catch (err) {
-    throw new Error(`psql failed: ${sql}\n${err.stderr || err.message}`);
-  }
-}
-
-async function hashPassword(password) {
-  const child = execFile(BIN, ['--hash-password'], { timeout: 30_000 });
-  const out = [];
-  child.stdout.on('data', (d) => out.push(d));
-  child.stdin.end(`${password}\n`);
-  const code = await new Promise((resolve) => child.on('close', resolve));
-  const text = out.join('').trim();
-  if (code !== 0 || !text.startsWith('$argon2id$')) throw new Error(`commcelld --hash-password failed (${code}): ${text}`);
-  return text;
-}
-
-function step(name, options, fn) {
-  test(name, options, async (t) => {
-    if (startError) throw startError;
-    try {
-      await fn(t);
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  });
-}
-
-async function newPage(device) {
-  const context = await browser.newContext(device);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => { console.error(`page error: ${err.message}`); });
-  return page;
-}
-
-async function shot(page, name, fullPage = false) {
-  fs.mkdirSync(OUTPUT, { recursive: true });
-  const file = path.join(OUTPUT, `${name}.png`);
-  await page.screenshot({ path: file, fullPage });
-  assert.ok(fs.statSync(file).size > 10_000, `${file} looks empty`);
-  // the small copy a README can carry
-  await page.screenshot({ path: path.join(OUTPUT, `${name}-small.jpg`), type: 'jpeg', quality: 70, fullPage });
-  return file;
-}
 
 async function signIn(device, user = 'alice') {
   const page = await newPage(device);
   await page.goto(`${env.url}/manager`);
   await page.waitForSelector('#signin-form');
-  await page.fill('#signin-user', user);
-  await page.fill('#signin-password', PASSWORD);
-  await page.click('#signin-submit');
+  await signInForm(page, user, PASSWORD);
   await page.waitForFunction(() => document.body.dataset.view === 'app' && document.body.dataset.connection === 'live',
     null, { timeout: 15_000 });
   await page.waitForSelector(ED_TILE);
@@ -154,41 +77,17 @@ async function documentWidth(page) {
 
 describe('the manager view for everyone: accessibility, keyboard, definitions, phone', { concurrency: false }, () => {
   before(async () => {
-    try {
-      if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
-      envDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commcell-access-'));
-      await harness('start', 240_000, ['--no-anonymous-display']);
-      env = JSON.parse(fs.readFileSync(path.join(envDir, 'env.json'), 'utf8'));
-      const hash = await hashPassword(PASSWORD);
-      await psql(env.hub, 'INSERT INTO commcell.app_user (name, role, password_hash) VALUES ' +
-        `('alice', 'admin', '${hash}'), ('mona', 'manager', '${hash}')`);
-      wallToken = randomBytes(32).toString('base64url');
-      await psql(env.hub, 'INSERT INTO commcell.device_token (token_hash, label, created_by) VALUES ' +
-        `(encode(sha256(convert_to('${wallToken}', 'UTF8')), 'hex'), 'Control room left', 'alice')`);
+    await session.start(async (e) => {
+      env = e;
+      await addUsers(env.hub, PASSWORD, { alice: 'admin', mona: 'manager' });
+      wallToken = await addDeviceToken(env.hub, 'Control room left', 'alice');
       // one metric with a definition; the others have none (the harness's seed writes none)
       await psql(env.hub, `UPDATE commcell.metric SET definition = '${ED_DEFINITION}' ` +
         `WHERE partner = '${ED.partner}' AND key = '${ED.key}'`);
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    } catch (err) {
-      startError = err;
-      failed = true;
-    }
+    });
   }, { timeout: 300_000 });
 
-  after(async () => {
-    if (browser) await browser.close().catch(() => {});
-    const started = envDir && ['env.json', 'harness-state.json'].some((f) => fs.existsSync(path.join(envDir, f)));
-    if (started) {
-      await harness('stop', 60_000, failed ? ['--keep-logs'] : []).catch((err) => {
-        failed = true;
-        console.error(err.message);
-      });
-    }
-    if (envDir) {
-      if (failed) console.error(`# kept the test environment and its logs in ${envDir}`);
-      else fs.rmSync(envDir, { recursive: true, force: true });
-    }
-  }, { timeout: 90_000 });
+  after(() => session.stop(), { timeout: 90_000 });
 
   step('a. axe-core: no serious or critical violation on the wall display', { timeout: 60_000 }, async () => {
     const wall = await newPage(DESK);
@@ -324,6 +223,11 @@ describe('the manager view for everyone: accessibility, keyboard, definitions, p
     await page.click(ED_TILE);
     await page.waitForFunction((d) => document.getElementById('detail-definition').textContent === d, ED_DEFINITION, { timeout: 10_000 });
     assert.ok(await page.isVisible('#detail-definition'));
+    // the line under the title is in words: the partner's label, its keys only in the tooltip
+    const sub = await page.$eval('#detail-sub', (n) => ({ text: n.textContent, title: n.title }));
+    assert.ok(sub.text.startsWith('Northgate Hospitals NHS Trust'), sub.text);
+    assert.ok(!sub.text.includes(ED.key) && !sub.text.startsWith(ED.partner), sub.text);
+    assert.ok(sub.title.includes(ED.key), sub.title);
     await page.waitForSelector('#chart .uplot', { timeout: 10_000 });
     await page.waitForTimeout(300);
     await shot(page, 'manager-detail-1920x1080');

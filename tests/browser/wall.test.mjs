@@ -11,55 +11,16 @@
 // COMMCELL_HARNESS overrides the harness path (for developing against a stand-in) and CHROMIUM
 // the browser. Screenshots go to tests/output/.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { Session, OUTPUT, psql, ED, ED_TILE } from './common.mjs';
 
-const run = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '..', '..');
-const HARNESS = process.env.COMMCELL_HARNESS || path.join(repoRoot, 'tests', 'harness', 'commcell_env.py');
-const PYTHON = '/usr/bin/python3';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const OUTPUT = path.join(repoRoot, 'tests', 'output');
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-// The harness's seed defines this metric for partner acute, for the whole organisation (site ''):
-// higher is better, amber 95, red 76, seeded at 96 (green).
-const ED = { partner: 'acute', key: 'ed.four_hour_performance', site: '' };
-const ED_TILE = `.tile[data-partner="${ED.partner}"][data-key="${ED.key}"][data-site="${ED.site}"]`;
-
-let envDir = null;
+const session = new Session('commcell-browser-');
+const step = session.step.bind(session);
 let env = null;
-let browser = null;
 let page = null;
-let failed = false;
-let startError = null;
-
-async function harness(command, timeout = 120_000, extra = []) {
-  try {
-    return await run(PYTHON, [HARNESS, command, '--dir', envDir, ...extra], { cwd: repoRoot, timeout });
-  } catch (err) {
-    throw new Error(`harness ${command} failed (${err.code ?? err.signal}):\n${err.stderr || ''}${err.stdout || ''}`);
-  }
-}
-
-async function psql(conninfo, sql) {
-  try {
-    await run('psql', [conninfo, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeout: 15_000 });
-  } catch (err) {
-    throw new Error(`psql failed: ${sql}\n${err.stderr || err.message}`);
-  }
-}
 
 async function waitForHttp(url, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
@@ -112,19 +73,6 @@ async function waitForEd(value, status, timeout) {
   return Date.now() - t0;
 }
 
-// Each test records a failure so that the environment is kept for its logs.
-function step(name, options, fn) {
-  test(name, options, async (t) => {
-    if (startError) throw startError;
-    try {
-      await fn(t);
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  });
-}
-
 function noScroll() {
   return page.evaluate(() => ({
     scrollW: document.documentElement.scrollWidth, scrollH: document.documentElement.scrollHeight,
@@ -134,45 +82,18 @@ function noScroll() {
 
 describe('wall display against commcelld', { concurrency: false }, () => {
   before(async () => {
-    try {
-      if (!fs.existsSync(HARNESS)) {
-        throw new Error(`the browser tests need the test harness, and ${HARNESS} does not exist. ` +
-          'It must provide "start|stop|stop-daemon|start-daemon|restart-daemon --dir DIR" and write ' +
-          'DIR/env.json with url, hub and partners (see the top of tests/browser/wall.test.mjs).');
-      }
-      if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
-      envDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commcell-browser-'));
-      await harness('start', 240_000);
-      const envFile = path.join(envDir, 'env.json');
-      if (!fs.existsSync(envFile)) throw new Error(`harness start did not write ${envFile}`);
-      env = JSON.parse(fs.readFileSync(envFile, 'utf8'));
+    await session.start(async (e) => {
+      env = e;
       assert.ok(env.url && env.partners && typeof env.partners === 'object', `env.json lacks url or partners: ${JSON.stringify(env)}`);
       assert.ok(env.partners[ED.partner], `env.json has no partner "${ED.partner}"`);
       await waitForHttp(`${env.url}/`, 30_000);
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    }, async (browser) => {
       page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
       page.on('pageerror', (err) => { console.error(`page error: ${err.message}`); });
-    } catch (err) {
-      startError = err;
-      failed = true;
-    }
+    });
   }, { timeout: 300_000 });
 
-  after(async () => {
-    if (browser) await browser.close().catch(() => {});
-    // The harness cleans up after a start that failed by itself; stop what did start.
-    const started = envDir && ['env.json', 'harness-state.json'].some((f) => fs.existsSync(path.join(envDir, f)));
-    if (started) {
-      await harness('stop', 60_000, failed ? ['--keep-logs'] : []).catch((err) => {
-        failed = true;
-        console.error(err.message);
-      });
-    }
-    if (envDir) {
-      if (failed) console.error(`# kept the test environment and its logs in ${envDir}`);
-      else fs.rmSync(envDir, { recursive: true, force: true });
-    }
-  }, { timeout: 90_000 });
+  after(() => session.stop(), { timeout: 90_000 });
 
   step('a. renders the snapshot: live, a tile per partner, stages in order', { timeout: 60_000 }, async () => {
     await page.goto(`${env.url}/`);
@@ -249,7 +170,7 @@ describe('wall display against commcelld', { concurrency: false }, () => {
     const marker = `no-reload-${Date.now()}`;
     await page.evaluate((m) => { window.__commcellTestMarker = m; }, marker);
 
-    await harness('stop-daemon');
+    await session.harness.cmd('stop-daemon');
     // A closed socket is noticed at once; a half-open one by the 30 s watchdog.
     await waitForConnection('lost', 40_000);
     const banner = await page.evaluate(() => {
@@ -265,7 +186,7 @@ describe('wall display against commcelld', { concurrency: false }, () => {
     // A change made while the daemon is down must be on the board once it is back.
     await psql(env.partners[ED.partner],
       `INSERT INTO commcell.observation(metric, site, value) VALUES ('${ED.key}', '${ED.site}', 97)`);
-    await harness('start-daemon');
+    await session.harness.cmd('start-daemon');
     // backoff is at most 10 s (with jitter) between attempts
     await waitForConnection('live', 45_000);
     await waitForEd(97, null, 15_000);

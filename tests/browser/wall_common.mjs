@@ -1,70 +1,9 @@
 // Helpers shared by the wall display's browser tests (wall_fit.test.mjs, wall_demo.test.mjs):
-// the test harness, SQL, the browser, and the check that nothing on the screen is cut.
+// waiting for the wall to be live and laid out, and the check that nothing on the screen is cut.
 
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-export const run = promisify(execFile);
-const here = path.dirname(fileURLToPath(import.meta.url));
-export const repoRoot = path.resolve(here, '..', '..');
-export const HARNESS = process.env.COMMCELL_HARNESS || path.join(repoRoot, 'tests', 'harness', 'commcell_env.py');
-export const PYTHON = '/usr/bin/python3';
-export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-export const OUTPUT = path.join(repoRoot, 'tests', 'output');
+// the harness, SQL and the browser come from common.mjs, for every browser test
+export * from './common.mjs';
 export const SIZES = [[1366, 768], [1920, 1080], [3840, 2160]];
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-
-// The standard test world of tests/harness/commcell_env.py in a fresh directory.
-export class HarnessEnv {
-  constructor() {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'commcell-wall-'));
-    this.env = null;
-  }
-
-  async cmd(command, timeout = 120_000, extra = []) {
-    try {
-      return await run(PYTHON, [HARNESS, command, '--dir', this.dir, ...extra], { cwd: repoRoot, timeout });
-    } catch (err) {
-      throw new Error(`harness ${command} failed (${err.code ?? err.signal}):\n${err.stderr || ''}${err.stdout || ''}`);
-    }
-  }
-
-  async start() {
-    if (!fs.existsSync(HARNESS)) throw new Error(`${HARNESS} does not exist`);
-    await this.cmd('start', 240_000);
-    this.env = JSON.parse(fs.readFileSync(path.join(this.dir, 'env.json'), 'utf8'));
-    return this.env;
-  }
-
-  async stop(keep) {
-    const started = ['env.json', 'harness-state.json'].some((f) => fs.existsSync(path.join(this.dir, f)));
-    if (started) await this.cmd('stop', 60_000, keep ? ['--keep-logs'] : []);
-    if (keep) console.error(`# kept the test environment and its logs in ${this.dir}`);
-    else fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-export async function psql(conninfo, sql) {
-  try {
-    const r = await run('psql', [conninfo, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeout: 15_000 });
-    return r.stdout;
-  } catch (err) {
-    throw new Error(`psql failed: ${sql}\n${err.stderr || err.message}`);
-  }
-}
-
-export async function launch() {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-}
 
 export async function waitForLive(page, timeout = 20_000) {
   try {
@@ -122,9 +61,4 @@ export function pageState(page) {
     return { hidden: ind.hidden, text: ind.textContent, page: Number(ind.dataset.page || 1),
       pages: ind.hidden ? 1 : Number(ind.dataset.pages || 1), stages: visible };
   });
-}
-
-export function ensureOutput() {
-  fs.mkdirSync(OUTPUT, { recursive: true });
-  return OUTPUT;
 }

@@ -6,6 +6,8 @@ of the simulator, and commcelld on top.
 Prints one line of JSON ({"url", "hub"}) once the daemon is ready, then keeps everything running
 until its standard input closes (the test ends it by closing the pipe), and cleans up.
 
+Usage: wall_demo_env.py [normal|winter]   the simulator's scenario (default normal)
+
 The simulator: COMMCELL_SIM_BIN, else build/sim/commcell-sim. The daemon: COMMCELL_BIN, else
 build/daemon/commcelld (as the harness picks it)."""
 
@@ -27,13 +29,17 @@ def sim_bin():
 
 
 def main():
+    scenario = sys.argv[1] if len(sys.argv) > 1 else 'normal'
     env = ce.DemoEnv(poll_ms=1000)
     try:
         env.setup_cluster()
         base = env.cluster.conninfo('postgres', 'postgres').replace(' dbname=postgres', '')
         # two simulated weeks at once, then three writes: wards full, every window has data
         p = subprocess.run([sim_bin(), '--conninfo', base, '--ticks', '3', '--interval-ms', '200',
-                            '--speed', '60', '--seed', '15', '--warmup-days', '14'],
+                            '--speed', '60', '--seed', '15', '--warmup-days', '14',
+                            '--scenario', scenario] +
+                           # winter at its height for the whole fortnight, not climbing from now
+                           (['--ramp-hours', '0'] if scenario == 'winter' else []),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=240)
         if p.returncode != 0:
             raise ce.HarnessError('commcell-sim failed (%d): %s' % (p.returncode, p.stderr[-2000:]))

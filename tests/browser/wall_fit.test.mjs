@@ -7,35 +7,18 @@
 //   node --test tests/browser/wall_fit.test.mjs
 // Screenshots go to tests/output/.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { HarnessEnv, psql, launch, waitForLive, settle, clipped, pageState, ensureOutput, SIZES } from './wall_common.mjs';
+import { Session, psql, waitForLive, settle, clipped, pageState, ensureOutput, SIZES, ED, ED_TILE } from './wall_common.mjs';
 
-// The harness seeds this metric at acute for the whole organisation: higher is better, amber
-// 95, red 76, seeded at 96 (green).
-const ED = { partner: 'acute', key: 'ed.four_hour_performance', site: '' };
-const ED_TILE = `.tile[data-partner="${ED.partner}"][data-key="${ED.key}"][data-site="${ED.site}"]`;
 const EXTRA = 56;   // metrics added to make the board too big for one screen
 
-const harness = new HarnessEnv();
+const session = new Session('commcell-wall-');
+const step = session.step.bind(session);
 let env = null;
 let browser = null;
 let page = null;
-let failed = false;
-let startError = null;
-
-function step(name, options, fn) {
-  test(name, options, async (t) => {
-    if (startError) throw startError;
-    try {
-      await fn(t);
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  });
-}
 
 async function hub(sql) {
   return psql(env.hub, sql);
@@ -64,19 +47,11 @@ async function tileInfo(sel) {
 
 describe('wall display fits its screen', { concurrency: false }, () => {
   before(async () => {
-    try {
-      env = await harness.start();
-      browser = await launch();
-    } catch (err) {
-      startError = err;
-      failed = true;
-    }
+    await session.start();
+    ({ env, browser } = session);
   }, { timeout: 300_000 });
 
-  after(async () => {
-    if (browser) await browser.close().catch(() => {});
-    await harness.stop(failed).catch((err) => { console.error(err.message); });
-  }, { timeout: 90_000 });
+  after(() => session.stop(), { timeout: 90_000 });
 
   step('nothing is cut or scrolls at 1366x768, 1920x1080 and 3840x2160', { timeout: 90_000 }, async (t) => {
     await open();

@@ -30,7 +30,8 @@ def summary_ms(samples):
 class EnvCase(unittest.TestCase):
     """One Env (two clusters, hub, partners, daemon) for all tests of the class.
 
-    env_options: keyword arguments for ce.Env. At the end the daemon must exit 0 on SIGTERM
+    env_options: keyword arguments for ce.Env. start_daemon = False leaves starting the daemon to
+    configure(), which runs once the clusters are up. At the end the daemon must exit 0 on SIGTERM
     (and, with COMMCELL_SANITIZED=1, leave no sanitizer report); otherwise tearDownClass fails."""
 
     env_options = {}
@@ -41,7 +42,19 @@ class EnvCase(unittest.TestCase):
     def setUpClass(cls):
         ce.Daemon(ce.default_bin()).check_binary()
         cls.env = ce.Env(**cls.env_options)
-        cls.env.start(daemon=cls.start_daemon)
+        cls.env.start(daemon=cls.start_daemon)  # on failure the Env has closed itself
+        try:
+            cls.configure()
+        except BaseException:
+            # unittest skips tearDownClass when setUpClass fails: without this the clusters,
+            # the daemon and whatever configure() started would outlive the class
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def configure(cls):
+        """Class set-up that needs the running Env: write the daemon's config and start it (with
+        start_daemon = False), add rows, start helpers that tearDownClass stops."""
 
     @classmethod
     def tearDownClass(cls):

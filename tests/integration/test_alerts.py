@@ -138,8 +138,7 @@ class AlertsTest(EnvCase):
     start_daemon = False
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def configure(cls):
         env = cls.env
         cls.tmp = tempfile.mkdtemp(prefix='commcell-alerts-')
         os.chmod(cls.tmp, 0o755)

@@ -56,20 +56,15 @@ class AuthTest(EnvCase):
     start_daemon = False
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            # the tests play clients behind a proxy at 127.0.0.1 through X-Forwarded-For
-            cls.env.write_config(allow_anonymous_display='false', trusted_proxies='127.0.0.1/32')
-            cls.env.start_daemon()
-            h = hash_password(PASSWORD)
-            for name, role in (('alice', 'admin'), ('mona', 'manager'), ('dora', 'display'),
-                               ('victim', 'manager'), ('bob', 'manager')):
-                cls.env.hub('INSERT INTO commcell.app_user (name, role, password_hash) '
-                            'VALUES (%s, %s, %s)', (name, role, h))
-        except BaseException:
-            cls.tearDownClass()
-            raise
+    def configure(cls):
+        # the tests play clients behind a proxy at 127.0.0.1 through X-Forwarded-For
+        cls.env.write_config(allow_anonymous_display='false', trusted_proxies='127.0.0.1/32')
+        cls.env.start_daemon()
+        h = hash_password(PASSWORD)
+        for name, role in (('alice', 'admin'), ('mona', 'manager'), ('dora', 'display'),
+                           ('victim', 'manager'), ('bob', 'manager')):
+            cls.env.hub('INSERT INTO commcell.app_user (name, role, password_hash) '
+                        'VALUES (%s, %s, %s)', (name, role, h))
 
     # -- helpers --------------------------------------------------------------------------------
     def anon(self):

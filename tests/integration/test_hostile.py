@@ -346,8 +346,7 @@ class HostileTest(EnvCase):
     start_daemon = False
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def configure(cls):
         env = cls.env
         env.write_config(public_url='http://127.0.0.1:%d' % env.http_port,
                          max_connections_per_address=PER_ADDR,

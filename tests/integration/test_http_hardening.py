@@ -27,24 +27,19 @@ class HttpHardeningTest(EnvCase):
     start_daemon = False
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            cls.tmp = tempfile.mkdtemp(prefix='cc-hardening-')
-            web = os.path.join(cls.tmp, 'web')
-            shutil.copytree(os.path.join(REPO, 'web'), web, symlinks=True)
-            os.symlink('/etc/passwd', os.path.join(web, 'leak.js'))
-            os.makedirs(os.path.join(web, '.git'))
-            with open(os.path.join(web, '.git', 'config'), 'w') as f:
-                f.write('[core]\n')
-            token_file = os.path.join(cls.tmp, 'metrics.token')
-            with open(token_file, 'w') as f:
-                f.write(TOKEN + '\n')
-            cls.env.write_config(web_root=web, metrics_token_file=token_file, **LIMITS)
-            cls.env.start_daemon()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+    def configure(cls):
+        cls.tmp = tempfile.mkdtemp(prefix='cc-hardening-')
+        web = os.path.join(cls.tmp, 'web')
+        shutil.copytree(os.path.join(REPO, 'web'), web, symlinks=True)
+        os.symlink('/etc/passwd', os.path.join(web, 'leak.js'))
+        os.makedirs(os.path.join(web, '.git'))
+        with open(os.path.join(web, '.git', 'config'), 'w') as f:
+            f.write('[core]\n')
+        token_file = os.path.join(cls.tmp, 'metrics.token')
+        with open(token_file, 'w') as f:
+            f.write(TOKEN + '\n')
+        cls.env.write_config(web_root=web, metrics_token_file=token_file, **LIMITS)
+        cls.env.start_daemon()
 
     @classmethod
     def tearDownClass(cls):

@@ -61,14 +61,9 @@ class ReloadTest(EnvCase):
     start_daemon = False
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            write(cls.env)
-            cls.env.start_daemon()
-        except BaseException:
-            cls.tearDownClass()
-            raise
+    def configure(cls):
+        write(cls.env)
+        cls.env.start_daemon()
 
     def write(self, **extra):
         write(self.env, **extra)
@@ -200,22 +195,17 @@ class CertReloadTest(EnvCase):
     start_daemon = False
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            base = cls.env.base
-            cls.first = make_cert(base, 'first', 1001)
-            cls.second = make_cert(base, 'second', 2002)
-            cls.stray = make_cert(base, 'stray', 3003)
-            cls.cert = os.path.join(base, 'live.crt')
-            cls.key = os.path.join(base, 'live.key')
-            shutil.copy(cls.first[0], cls.cert)
-            shutil.copy(cls.first[1], cls.key)
-            cls.ctx = client_context(cls.first[0], cls.second[0], cls.stray[0])
-            start_tls_daemon(cls.env, cls.cert, cls.key)
-        except BaseException:
-            cls.tearDownClass()
-            raise
+    def configure(cls):
+        base = cls.env.base
+        cls.first = make_cert(base, 'first', 1001)
+        cls.second = make_cert(base, 'second', 2002)
+        cls.stray = make_cert(base, 'stray', 3003)
+        cls.cert = os.path.join(base, 'live.crt')
+        cls.key = os.path.join(base, 'live.key')
+        shutil.copy(cls.first[0], cls.cert)
+        shutil.copy(cls.first[1], cls.key)
+        cls.ctx = client_context(cls.first[0], cls.second[0], cls.stray[0])
+        start_tls_daemon(cls.env, cls.cert, cls.key)
 
     def serial(self):
         return int(https_request(self.env.daemon.port, '/healthz', self.ctx)[3], 16)

@@ -31,8 +31,7 @@ class ScaleOutTest(EnvCase):
     start_daemon = False
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def configure(cls):
         env = cls.env
         # displays open the board through HAProxy: its origin is the one their pages come from
         cls.lb_port = ce.free_port()

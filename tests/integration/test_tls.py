@@ -95,18 +95,13 @@ class TlsTest(EnvCase):
     start_daemon = False
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            from test_auth import hash_password
-            cls.cert, cls.key = make_cert(cls.env.base, 'tls', 4242)
-            cls.ctx = client_context(cls.cert)
-            start_tls_daemon(cls.env, cls.cert, cls.key)
-            cls.env.hub('INSERT INTO commcell.app_user (name, role, password_hash) '
-                        'VALUES (%s, %s, %s)', ('mona', 'manager', hash_password(PASSWORD)))
-        except BaseException:
-            cls.tearDownClass()
-            raise
+    def configure(cls):
+        from test_auth import hash_password
+        cls.cert, cls.key = make_cert(cls.env.base, 'tls', 4242)
+        cls.ctx = client_context(cls.cert)
+        start_tls_daemon(cls.env, cls.cert, cls.key)
+        cls.env.hub('INSERT INTO commcell.app_user (name, role, password_hash) '
+                    'VALUES (%s, %s, %s)', ('mona', 'manager', hash_password(PASSWORD)))
 
     def get(self, path, **kw):
         return https_request(self.env.daemon.port, path, self.ctx, **kw)

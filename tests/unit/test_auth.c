@@ -1,5 +1,6 @@
 /* Tokens, cookies and threshold validation: the pure parts of signing in and changing things. */
 #include "catalog.h"
+#include "check_main.h"
 #include "secret.h"
 #include "threshold.h"
 
@@ -164,8 +165,6 @@ int main(void)
 {
 	Suite *s = suite_create("auth");
 	TCase *tc = tcase_create("auth");
-	SRunner *sr;
-	int failed;
 
 	if (cc_secret_init())
 		return EXIT_FAILURE;
@@ -176,9 +175,5 @@ int main(void)
 	tcase_add_test(tc, threshold_good);
 	tcase_add_test(tc, threshold_bad);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

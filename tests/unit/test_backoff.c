@@ -1,4 +1,5 @@
 #include "backoff.h"
+#include "check_main.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -60,17 +61,11 @@ int main(void)
 {
 	Suite *s = suite_create("backoff");
 	TCase *tc = tcase_create("backoff");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, grows_to_cap_with_jitter);
 	tcase_add_test(tc, reset_starts_over);
 	tcase_add_test(tc, jitter_spreads_retries);
 	tcase_add_test(tc, survives_many_attempts);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

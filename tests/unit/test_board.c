@@ -1,4 +1,5 @@
 #include "board.h"
+#include "check_main.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -518,8 +519,6 @@ int main(void)
 {
 	Suite *s = suite_create("board");
 	TCase *tc = tcase_create("board");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, snapshot_has_stand_ins_and_fields);
@@ -541,9 +540,5 @@ int main(void)
 	tcase_add_test(tc, long_hub_text_is_cut_between_characters);
 	tcase_add_test(tc, message_refcount);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

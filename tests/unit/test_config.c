@@ -1,3 +1,4 @@
+#include "check_main.h"
 #include "config.h"
 #include "reload.h"
 
@@ -348,8 +349,6 @@ int main(void)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("parse");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, good_file_with_all_keys);
 	tcase_add_test(tc, defaults);
@@ -370,9 +369,5 @@ int main(void)
 	tcase_add_test(tc, public_base);
 	tcase_add_test(tc, reload_keeps_restart_only_keys);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

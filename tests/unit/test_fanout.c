@@ -1,6 +1,7 @@
 /* The direct fan-out: frame headers as RFC 6455 lays them out for a server, and parallel sends
  * that reach every socket once, report a full socket or a bad one, and split work by batch. */
 #include "bus.h"
+#include "check_main.h"
 #include "fanout.h"
 
 #include <check.h>
@@ -144,17 +145,11 @@ int main(void)
 {
 	Suite *s = suite_create("fanout");
 	TCase *tc = tcase_create("fanout");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, frame_headers);
 	tcase_add_test(tc, every_socket_once_in_parallel);
 	tcase_add_test(tc, full_and_bad_sockets_are_reported);
 	tcase_add_test(tc, one_thread_means_the_caller);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

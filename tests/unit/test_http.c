@@ -1,6 +1,7 @@
 /* The transport's pure parts (issue 12): client WebSocket messages, the route matcher, the
  * Origin and /metrics policy, connection counting and the allow-list of served files. */
 #include "access.h"
+#include "check_main.h"
 #include "config.h"
 #include "connlimit.h"
 #include "routes.h"
@@ -283,8 +284,6 @@ int main(void)
 {
 	Suite *s = suite_create("http");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	if (cc_secret_init())
 		return EXIT_FAILURE;
@@ -297,9 +296,5 @@ int main(void)
 	tcase_add_test(tc, connection_limits);
 	tcase_add_test(tc, webroot_allow_list);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

@@ -1,4 +1,5 @@
 /* Log lines carry user names, paths and headers: a newline in them forged a line (issue 12). */
+#include "check_main.h"
 #include "log.h"
 #include "utf8.h"
 
@@ -167,8 +168,6 @@ int main(void)
 {
 	Suite *s = suite_create("log");
 	TCase *tc = tcase_create("escape");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, plain_text_unchanged);
 	tcase_add_test(tc, controls_escaped);
@@ -179,9 +178,5 @@ int main(void)
 	tcase_add_test(tc, long_message_cut_on_character);
 	tcase_add_test(tc, below_threshold_writes_nothing);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

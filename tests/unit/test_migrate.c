@@ -1,4 +1,5 @@
 /* The hub migrations a commcelld carries: every file of sql/hub, in order; a directory's. */
+#include "check_main.h"
 #include "migrate.h"
 #include "util.h"
 
@@ -95,15 +96,9 @@ int main(void)
 {
 	Suite *s = suite_create("migrate");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, every_hub_file_is_built_in_in_order);
 	tcase_add_test(tc, a_directory_gives_its_sql_files_by_name);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

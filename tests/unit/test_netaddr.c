@@ -1,4 +1,5 @@
 /* Address lists and X-Forwarded-For: who counts as the client behind a trusted proxy (issue 12). */
+#include "check_main.h"
 #include "netaddr.h"
 
 #include <check.h>
@@ -238,8 +239,6 @@ int main(void)
 {
 	Suite *s = suite_create("netaddr");
 	TCase *tc = tcase_create("netaddr");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, ipv4_prefixes);
 	tcase_add_test(tc, zero_and_full_lengths);
@@ -253,9 +252,5 @@ int main(void)
 	tcase_add_test(tc, malformed_nearest_entries);
 	tcase_add_test(tc, small_output_buffer_is_terminated);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

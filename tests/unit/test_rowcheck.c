@@ -1,3 +1,4 @@
+#include "check_main.h"
 #include "rowcheck.h"
 #include "utf8.h"
 
@@ -143,8 +144,6 @@ int main(void)
 {
 	Suite *s = suite_create("rowcheck");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, good_rows_pass);
 	tcase_add_test(tc, times_out_of_range);
@@ -152,9 +151,5 @@ int main(void)
 	tcase_add_test(tc, text_must_be_utf8_and_short);
 	tcase_add_test(tc, clean_text_is_storable);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

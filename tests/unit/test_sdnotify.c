@@ -1,6 +1,7 @@
 /* The sd_notify messages commcelld sends, read from a datagram socket standing in for
  * systemd's: one READY=1, STATUS= only on change and on one line, nothing after STOPPING=1,
  * nothing at all without NOTIFY_SOCKET. */
+#include "check_main.h"
 #include "sdnotify.h"
 
 #include <check.h>
@@ -124,8 +125,6 @@ int main(void)
 {
 	Suite *s = suite_create("sdnotify");
 	TCase *tc = tcase_create("sdnotify");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, listen_setup, listen_teardown);
 	tcase_add_test(tc, ready_once_status_on_change);
@@ -134,9 +133,5 @@ int main(void)
 	tcase_add_test(tc, silent_without_notify_socket);
 	tcase_add_test(tc, a_vanished_socket_is_an_error);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

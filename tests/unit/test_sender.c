@@ -2,6 +2,7 @@
  * this process on 127.0.0.1, commands run as child processes. Each test drives its own lws
  * loop until the callbacks arrive, with a 10 ms timer whose largest gap shows whether anything
  * blocked the loop. */
+#include "check_main.h"
 #include "httpd.h"
 #include "sender.h"
 #include "sender_int.h"
@@ -1367,8 +1368,6 @@ int main(void)
 	TCase *cmd = tcase_create("exec");
 	TCase *poll_cmd = tcase_create("exec-without-pidfd");
 	TCase *life = tcase_create("lifetime");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(web, http_setup, http_teardown);
 	tcase_set_timeout(web, 30);
@@ -1431,9 +1430,5 @@ int main(void)
 	tcase_add_test(life, async_dns_is_reported);
 	suite_add_tcase(s, life);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

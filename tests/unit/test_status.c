@@ -1,3 +1,4 @@
+#include "check_main.h"
 #include "status.h"
 
 #include <check.h>
@@ -210,8 +211,6 @@ int main(void)
 {
 	Suite *s = suite_create("status");
 	TCase *tc = tcase_create("judge");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, higher_is_better_thresholds);
 	tcase_add_test(tc, lower_is_better_thresholds);
@@ -225,9 +224,5 @@ int main(void)
 	tcase_add_test(tc, hysteresis_holds_a_status_near_its_line);
 	tcase_add_test(tc, names);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

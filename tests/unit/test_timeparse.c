@@ -1,3 +1,4 @@
+#include "check_main.h"
 #include "timeparse.h"
 
 #include <check.h>
@@ -141,8 +142,6 @@ int main(void)
 {
 	Suite *s = suite_create("timeparse");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, iso_times_with_zones);
 	tcase_add_test(tc, epoch_milliseconds);
@@ -151,9 +150,5 @@ int main(void)
 	tcase_add_test(tc, years_one_to_9999_only);
 	tcase_add_test(tc, no_room_for_a_reason_is_fine);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

@@ -1,4 +1,5 @@
 /* UTF-8 checks and cuts: text cut inside a character made jansson return NULL (issue 12). */
+#include "check_main.h"
 #include "utf8.h"
 
 #include <check.h>
@@ -80,17 +81,11 @@ int main(void)
 {
 	Suite *s = suite_create("utf8");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, valid_and_invalid);
 	tcase_add_test(tc, prefix_stops_between_characters);
 	tcase_add_test(tc, copy_is_always_valid_for_jansson);
 	tcase_add_test(tc, error_formats_cuts_and_returns_minus_one);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

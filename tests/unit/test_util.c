@@ -1,4 +1,5 @@
 /* Time formatting: partner times far in the past or future still give a well-formed ISO 8601. */
+#include "check_main.h"
 #include "util.h"
 
 #include <check.h>
@@ -29,14 +30,8 @@ int main(void)
 {
 	Suite *s = suite_create("util");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, iso_times_are_fixed_width_and_clamped);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }

@@ -1,3 +1,4 @@
+#include "check_main.h"
 #include "watermark.h"
 
 #include <check.h>
@@ -91,8 +92,6 @@ int main(void)
 {
 	Suite *s = suite_create("watermark");
 	TCase *tc = tcase_create("watermark");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, contiguous_ids_advance);
@@ -102,9 +101,5 @@ int main(void)
 	tcase_add_test(tc, bounded_memory);
 	tcase_add_test(tc, big_jump_in_ids);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return cc_check_run(s);
 }
