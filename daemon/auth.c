@@ -44,6 +44,16 @@ bool cc_auth_lookup(struct cc_request *r, struct cc_identity *out)
 			out);
 }
 
+bool cc_auth_fetch_session(struct cc_request *r, void (*done)(void *arg), void *arg)
+{
+	char token[CC_SECRET_TEXT_LEN + 2];
+	const char *cookie = cc_request_header(r, "cookie");
+
+	if (!cookie || !cc_cookie_get(cookie, CC_SESSION_COOKIE, token, sizeof token))
+		return false;
+	return cc_authstore_fetch_session(cc_app_auth(cc_request_app(r)), token, done, arg);
+}
+
 void cc_auth_identify(struct cc_request *r)
 {
 	struct cc_authstore *s = cc_app_auth(cc_request_app(r));

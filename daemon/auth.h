@@ -20,6 +20,10 @@
 
 /* Set the request's user and role from its credentials. */
 void cc_auth_identify(struct cc_request *r);
+/* The request's session cookie is one this instance does not know: look for it in the hub (it
+ * may be milliseconds old, made by another instance), then done(arg). False when
+ * there is nothing to look for. */
+bool cc_auth_fetch_session(struct cc_request *r, void (*done)(void *arg), void *arg);
 
 /* The full identity of the request's credentials; false when it has none (anonymous). */
 bool cc_auth_lookup(struct cc_request *r, struct cc_identity *out);

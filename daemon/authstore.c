@@ -9,16 +9,18 @@
 #define TOUCH_MS (5 * 60 * 1000)
 #define MAINTAIN_MS (10 * 60 * 1000)
 
-static const char sessions_sql[] =
-	"SELECT s.token_hash, s.csrf_token, coalesce(s.user_name, t.label), "
-	"coalesce(u.role, 'display'), coalesce(s.device_token_id, 0), "
-	"(extract(epoch FROM s.expires_at) * 1000)::bigint "
-	"FROM commcell.session s "
-	"LEFT JOIN commcell.app_user u ON u.name = s.user_name "
-	"LEFT JOIN commcell.device_token t ON t.id = s.device_token_id "
-	"WHERE s.expires_at > now() "
-	"AND (s.user_name IS NULL OR u.disabled_at IS NULL) "
-	"AND (s.device_token_id IS NULL OR t.revoked_at IS NULL)";
+#define SESSIONS_SQL \
+	"SELECT s.token_hash, s.csrf_token, coalesce(s.user_name, t.label), " \
+	"coalesce(u.role, 'display'), coalesce(s.device_token_id, 0), " \
+	"(extract(epoch FROM s.expires_at) * 1000)::bigint " \
+	"FROM commcell.session s " \
+	"LEFT JOIN commcell.app_user u ON u.name = s.user_name " \
+	"LEFT JOIN commcell.device_token t ON t.id = s.device_token_id " \
+	"WHERE s.expires_at > now() " \
+	"AND (s.user_name IS NULL OR u.disabled_at IS NULL) " \
+	"AND (s.device_token_id IS NULL OR t.revoked_at IS NULL)"
+static const char sessions_sql[] = SESSIONS_SQL;
+static const char one_session_sql[] = SESSIONS_SQL " AND s.token_hash = $1";
 static const char tokens_sql[] =
 	"SELECT token_hash, label, id FROM commcell.device_token WHERE revoked_at IS NULL";
 
@@ -32,6 +34,14 @@ struct entry {
 struct table {
 	struct entry *v;
 	size_t n, cap;
+};
+
+/* A look in the hub for one session this instance does not know (cc_authstore_fetch_session) */
+struct fetch {
+	struct cc_authstore *s;
+	void (*done)(void *arg);
+	void *arg;
+	struct fetch *next;
 };
 
 struct cc_authstore {
@@ -50,6 +60,7 @@ struct cc_authstore {
 	bool loaded, load_in_flight, reload_wanted;
 	unsigned generation;
 	lws_sorted_usec_list_t maintain_sul;
+	struct fetch *fetches;              /* in flight */
 };
 
 static int by_key(const void *a, const void *b)
@@ -303,6 +314,11 @@ void cc_authstore_destroy(struct cc_authstore *s)
 	table_free(&s->loading_sessions);
 	table_free(&s->pending);
 	table_free(&s->dropped);
+	while (s->fetches) {
+		struct fetch *f = s->fetches;
+		s->fetches = f->next;
+		free(f);
+	}
 	free(s);
 }
 
@@ -425,4 +441,49 @@ void cc_authstore_drop_user(struct cc_authstore *s, const char *user)
 		forget(s, key);
 	}
 	s->generation++;
+}
+
+static void session_fetched(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
+{
+	struct fetch *f = arg, **p;
+	struct cc_authstore *s = f->s;
+
+	(void)pc;
+	for (p = &s->fetches; *p != f; p = &(*p)->next)
+		;
+	*p = f->next;
+	if (!err && PQntuples(res) == 1) {
+		struct table t = { 0 };
+
+		fill_sessions(&t, res);
+		cc_authstore_add(s, &t.v[0].id);
+		table_free(&t);
+	}
+	f->done(f->arg);
+	free(f);
+}
+
+bool cc_authstore_fetch_session(struct cc_authstore *s, const char *token,
+				void (*done)(void *arg), void *arg)
+{
+	char hash[CC_SECRET_HASH_LEN + 1];
+	const char *params[1] = { hash };
+	struct fetch *f;
+
+	if (!cc_secret_well_formed(token))
+		return false;
+	cc_secret_hash(token, hash, sizeof hash);
+	if (table_find(&s->sessions, hash))
+		return false;
+	f = cc_xcalloc(1, sizeof *f);
+	f->s = s;
+	f->done = done;
+	f->arg = arg;
+	if (cc_pgconn_query(s->pc, one_session_sql, 1, params, session_fetched, f)) {
+		free(f);
+		return false;   /* the hub is away: what is loaded is all there is */
+	}
+	f->next = s->fetches;
+	s->fetches = f;
+	return true;
 }

@@ -59,6 +59,15 @@ bool cc_authstore_device(struct cc_authstore *s, const char *token, struct cc_id
 /* Is the identity still valid (session not ended, token not revoked)? */
 bool cc_authstore_still_valid(struct cc_authstore *s, const struct cc_identity *id);
 
+/*
+ * A session cookie this instance does not know may belong to a session another instance created
+ * a moment ago, before the NOTIFY that reloads this one: look for it in the hub, keep it when
+ * it is live, then call done(arg). False (and done not called) when there is nothing to look
+ * for: a malformed token, one already known, or no hub connection.
+ */
+bool cc_authstore_fetch_session(struct cc_authstore *s, const char *token,
+				void (*done)(void *arg), void *arg);
+
 /* A session this instance just created in the hub: known at once, before the NOTIFY arrives. */
 void cc_authstore_add(struct cc_authstore *s, const struct cc_identity *id);
 /* A session this instance just ended. */

@@ -253,6 +253,23 @@ static int method_index(struct lws *wsi)
 	return -1;
 }
 
+static void authorise_and_run(struct cc_request *r);
+
+static void session_looked_up(void *arg)
+{
+	struct cc_request *r = arg;
+	struct cc_httpd *h = r->wsi ? httpd_of(r->wsi) : NULL;
+
+	if (!h) {
+		/* the client left while the hub was asked: nobody hears this, it only frees r */
+		cc_request_error(r, 401, "the client has gone");
+		return;
+	}
+	/* a reload while the hub was asked may have replaced the policy the request came with */
+	r->access = h->access;
+	authorise_and_run(r);
+}
+
 static void dispatch(struct cc_request *r)
 {
 	const char *tail = "";
@@ -276,7 +293,23 @@ static void dispatch(struct cc_request *r)
 			return;
 		}
 	}
+	r->route = route;
+	authorise_and_run(r);
+}
+
+static void authorise_and_run(struct cc_request *r)
+{
+	const struct cc_route *route = r->route;
+
 	cc_auth_identify(r);
+	/* a session cookie unknown here may be a session made a moment ago by another instance,
+	 * whose NOTIFY has not reached this one yet: the hub is asked once, rather than the
+	 * request treated as signed out */
+	if (!*cc_request_user(r) && !r->session_fetched) {
+		r->session_fetched = true;
+		if (cc_auth_fetch_session(r, session_looked_up, r))
+			return;
+	}
 	if (cc_request_role(r) < route->min_role) {
 		if (cc_request_role(r) == CC_ROLE_NONE || !*cc_request_user(r))
 			cc_request_error(r, 401, "sign in as %s or above to do this",

@@ -23,6 +23,8 @@ struct cc_request {
 	char method[8];
 	char *path;
 	const char *tail;
+	const void *route;          /* the struct cc_route it goes to (httpd.c) */
+	bool session_fetched;       /* an unknown session cookie was looked for in the hub */
 	struct cc_strbuf body_text;
 	json_t *body;
 	struct kv *args, *headers;

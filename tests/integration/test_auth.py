@@ -562,6 +562,31 @@ class AuthTest(EnvCase):
                          'enabling the user again must not bring the old session back')
         self.signin('sam', 'sam password 1')
 
+    def test_17_a_session_this_instance_has_not_heard_of_yet_is_looked_up(self):
+        # Another instance made this session a moment ago and this one's NOTIFY reload has not
+        # run yet: here the row goes in with triggers off, so no NOTIFY ever comes. The request
+        # must be answered from the hub, not with 401.
+        import base64
+        import hashlib
+        import os as _os
+        token = base64.urlsafe_b64encode(_os.urandom(32)).rstrip(b'=').decode()
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        self.env.hub("BEGIN; SET LOCAL session_replication_role = replica; "
+                     "INSERT INTO commcell.session (token_hash, user_name, csrf_token, expires_at) "
+                     "VALUES (%s, 'bob', %s, now() + interval '1 hour'); COMMIT",
+                     (digest, 'c' * 43))
+        s = Session(self)
+        s.cookie = token
+        status, _, body = s.request('GET', '/api/session')
+        self.assertEqual((status, body.get('user') if isinstance(body, dict) else body),
+                         (200, 'bob'))
+        status, _, _ = s.request('GET', '/api/feeds')
+        self.assertEqual(status, 200)
+        # a token the hub does not have either is still refused
+        s.cookie = base64.urlsafe_b64encode(_os.urandom(32)).rstrip(b'=').decode()
+        self.assertEqual(s.request('GET', '/api/feeds')[0], 401)
+        self.assertDaemonAlive()
+
 
 def asyncio_wait(coro, timeout):
     import asyncio
