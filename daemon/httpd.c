@@ -150,6 +150,20 @@ static bool browser_on_https(struct lws *wsi, const struct cc_httpd *h)
 }
 
 /* Sends the head now and the body (taken) as the socket allows. cache: Cache-Control. */
+/* A response that carries its own policy (a printable report with inline style) sends that
+ * one instead of the default: two policies would both apply, the stricter winning. */
+static bool own_csp(const struct cc_strbuf *extra)
+{
+	for (size_t off = 0; extra && off < extra->len;) {
+		const char *name = extra->data + off, *value = name + strlen(name) + 1;
+
+		if (!strcasecmp(name, "content-security-policy"))
+			return true;
+		off += strlen(name) + strlen(value) + 2;
+	}
+	return false;
+}
+
 static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const char *ctype,
 		   const char *cache, char *body, size_t len, const struct cc_strbuf *extra)
 {
@@ -164,7 +178,7 @@ static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const
 	    add_header(wsi, "x-content-type-options:", "nosniff", &p, end) ||
 	    add_header(wsi, "referrer-policy:", "no-referrer", &p, end) ||
 	    add_header(wsi, "x-frame-options:", "DENY", &p, end) ||
-	    add_header(wsi, "content-security-policy:", CSP, &p, end) ||
+	    (!own_csp(extra) && add_header(wsi, "content-security-policy:", CSP, &p, end)) ||
 	    (pss->close_after && add_header(wsi, "connection:", "close", &p, end)) ||
 	    (browser_on_https(wsi, httpd_of(wsi)) &&
 	     add_header(wsi, "strict-transport-security:", HSTS, &p, end)))
@@ -172,8 +186,9 @@ static int respond(struct lws *wsi, struct http_pss *pss, unsigned status, const
 	for (size_t off = 0; extra && off < extra->len;) {
 		const char *name = extra->data + off, *value = name + strlen(name) + 1;
 		char hname[80];
-		snprintf(hname, sizeof hname, "%s:", name);
-		if (add_header(wsi, hname, value, &p, end))
+		/* names are the handlers' literals; one that does not fit is a bug, not input */
+		if ((size_t)snprintf(hname, sizeof hname, "%s:", name) >= sizeof hname ||
+		    add_header(wsi, hname, value, &p, end))
 			return 1;
 		off += strlen(name) + strlen(value) + 2;
 	}
