@@ -21,13 +21,6 @@ sys.path.insert(0, os.path.join(HERE, '..', 'harness'))
 import commcell_env as ce  # noqa: E402
 
 
-def sim_bin():
-    b = os.environ.get('COMMCELL_SIM_BIN') or os.path.join(ce.REPO, 'build', 'sim', 'commcell-sim')
-    if not os.access(b, os.X_OK):
-        raise ce.HarnessError('simulator not found at %s (build it, or set COMMCELL_SIM_BIN)' % b)
-    return b
-
-
 def main():
     scenario = sys.argv[1] if len(sys.argv) > 1 else 'normal'
     env = ce.DemoEnv(poll_ms=1000)
@@ -35,7 +28,7 @@ def main():
         env.setup_cluster()
         base = env.cluster.conninfo('postgres', 'postgres').replace(' dbname=postgres', '')
         # two simulated weeks at once, then three writes: wards full, every window has data
-        p = subprocess.run([sim_bin(), '--conninfo', base, '--ticks', '3', '--interval-ms', '200',
+        p = subprocess.run([ce.sim_bin(), '--conninfo', base, '--ticks', '3', '--interval-ms', '200',
                             '--speed', '60', '--seed', '15', '--warmup-days', '14',
                             '--scenario', scenario] +
                            # winter at its height for the whole fortnight, not climbing from now

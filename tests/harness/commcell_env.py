@@ -654,6 +654,14 @@ def default_bin():
     return os.path.abspath(b)
 
 
+def sim_bin():
+    """The simulator (sim/commcell-sim) the demo environments run."""
+    b = os.environ.get('COMMCELL_SIM_BIN') or os.path.join(REPO, 'build', 'sim', 'commcell-sim')
+    if not os.access(b, os.X_OK):
+        raise HarnessError('simulator not found at %s (build it, or set COMMCELL_SIM_BIN)' % b)
+    return b
+
+
 def sanitizer_env(env=None):
     """Environment for running commcelld: sanitizers stop at the first report, leaks detected."""
     env = dict(os.environ if env is None else env)

@@ -29,13 +29,6 @@ sys.path.insert(0, os.path.join(HERE, '..', 'harness'))
 import commcell_env as ce  # noqa: E402
 
 
-def sim_bin():
-    b = os.environ.get('COMMCELL_SIM_BIN') or os.path.join(ce.REPO, 'build', 'sim', 'commcell-sim')
-    if not os.access(b, os.X_OK):
-        raise ce.HarnessError('simulator not found at %s (build it, or set COMMCELL_SIM_BIN)' % b)
-    return b
-
-
 class Story:
     """The samples of one run: level and tile statuses, once a real second."""
 
@@ -99,7 +92,7 @@ def run_story(env, scenario, hours, speed=600, seed=7, ramp_hours=None, warmup_d
     env.hub('UPDATE commcell.metric SET min_duration_s = 0')
     env.hub('UPDATE commcell.threshold SET min_duration_s = 0')
     conninfo = env.cluster.conninfo('postgres', 'postgres').replace(' dbname=postgres', '')
-    argv = [sim or sim_bin(), '--conninfo', conninfo, '--interval-ms', '500', '--speed', str(speed),
+    argv = [sim or ce.sim_bin(), '--conninfo', conninfo, '--interval-ms', '500', '--speed', str(speed),
             '--seed', str(seed), '--scenario', scenario, '--warmup-days', str(warmup_days)]
     if ramp_hours is not None:
         argv += ['--ramp-hours', str(ramp_hours)]

@@ -37,16 +37,12 @@ OPS_TABLES = {
 
 
 def sim_bin():
-    b = os.environ.get('COMMCELL_SIM_BIN')
     if ce.sanitized():
         # the sanitized tree's simulator, next to its daemon
         cand = os.path.join(os.path.dirname(os.path.dirname(ce.default_bin())), 'sim', 'commcell-sim')
         if os.access(cand, os.X_OK):
             return cand
-    b = b or os.path.join(ce.REPO, 'build', 'sim', 'commcell-sim')
-    if not os.access(b, os.X_OK):
-        raise ce.HarnessError('simulator not found at %s (build it, or set COMMCELL_SIM_BIN)' % b)
-    return b
+    return ce.sim_bin()
 
 
 def base_conninfo(env):
