@@ -1,5 +1,6 @@
 #include "api.h"
 #include "app.h"
+#include "strbuf.h"
 #include "timeparse.h"
 #include "utf8.h"
 #include "util.h"
@@ -15,10 +16,15 @@
 /* History is kept for days to months; a range of decades is a mistake, not a question. */
 #define MAX_RANGE_YEARS 20
 #define MAX_RANGE_MS (MAX_RANGE_YEARS * 366 * 24 * 3600 * 1000LL)
+/* A CSV export holds every value, not buckets: past this many, ask for a shorter range (the
+ * answer is built in memory). */
+#define MAX_CSV_ROWS 200000
+
+enum { CALL_HISTORY, CALL_QUARANTINE, CALL_HISTORY_CSV };
 
 struct call {
 	struct cc_request *req;
-	int kind;                   /* 0 history, 1 quarantine */
+	int kind;                   /* CALL_... */
 	char *partner, *metric, *site;
 	int64_t from_ms, to_ms, step_s;
 };
@@ -48,6 +54,65 @@ static json_t *number_or_null(PGresult *res, int row, int col)
 					  : json_real(strtod(PQgetvalue(res, row, col), NULL));
 }
 
+/* One CSV field (RFC 4180): quoted when it holds a separator, a quote or a line break. Text
+ * that a spreadsheet would take for a formula (=, +, -, @ first) gets a leading apostrophe. */
+static void csv_field(struct cc_strbuf *sb, const char *s, bool text)
+{
+	bool quote = strpbrk(s, ",\"\r\n") != NULL;
+
+	if (quote)
+		cc_strbuf_puts(sb, "\"");
+	if (text && s[0] && strchr("=+-@\t", s[0]))
+		cc_strbuf_puts(sb, "'");
+	for (const char *q = s; *q; q++) {
+		if (*q == '"')
+			cc_strbuf_puts(sb, "\"");
+		cc_strbuf_append(sb, q, 1);
+	}
+	if (quote)
+		cc_strbuf_puts(sb, "\"");
+}
+
+/* A name to save the file under: the series' keys with anything unusual replaced. */
+static void csv_filename(char *out, size_t len, const struct call *c)
+{
+	size_t n;
+
+	snprintf(out, len, "commcell-history-%s-%s%s%s.csv", c->partner, c->metric,
+		 *c->site ? "-" : "", c->site);
+	n = strlen(out);
+	for (size_t i = 0; i < n; i++)
+		if (!((out[i] >= 'a' && out[i] <= 'z') || (out[i] >= 'A' && out[i] <= 'Z') ||
+		      (out[i] >= '0' && out[i] <= '9') || out[i] == '.' || out[i] == '-'))
+			out[i] = '_';
+}
+
+static void answer_csv(struct call *c, PGresult *res)
+{
+	struct cc_strbuf sb = { 0 };
+	char disp[400], name[300];
+
+	if (PQntuples(res) > MAX_CSV_ROWS) {
+		cc_request_reply(c->req, 400, error_body("more than 200000 values in that range: "
+							 "ask for a shorter range"));
+		return;
+	}
+	cc_strbuf_puts(&sb, "partner,metric,site,observed_at,value,backfilled\r\n");
+	for (int i = 0; i < PQntuples(res); i++) {
+		for (int col = 0; col < 6; col++) {
+			if (col)
+				cc_strbuf_puts(&sb, ",");
+			csv_field(&sb, PQgetvalue(res, i, col), col < 3);
+		}
+		cc_strbuf_puts(&sb, "\r\n");
+	}
+	csv_filename(name, sizeof name, c);
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name);
+	cc_request_add_header(c->req, "content-disposition", disp);
+	cc_request_reply_text(c->req, 200, "text/csv; charset=utf-8; header=present", sb.data);
+	cc_strbuf_free(&sb);
+}
+
 static void answered(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)
 {
 	struct call *c = arg;
@@ -60,16 +125,25 @@ static void answered(struct cc_pgconn *pc, PGresult *res, const char *err, void 
 		free_call(c);
 		return;
 	}
+	if (c->kind == CALL_HISTORY_CSV) {
+		answer_csv(c, res);
+		free_call(c);
+		return;
+	}
 	rows = json_array();
 	for (int i = 0; i < PQntuples(res); i++) {
 		json_t *o;
-		if (c->kind == 0) {
+		if (c->kind == CALL_HISTORY) {
 			cc_format_iso(strtoll(PQgetvalue(res, i, 0), NULL, 10), iso, sizeof iso);
 			o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:I}", "t", iso, "avg",
 				      number_or_null(res, i, 1), "min", number_or_null(res, i, 2),
 				      "max", number_or_null(res, i, 3), "last",
 				      number_or_null(res, i, 4), "n",
 				      (json_int_t)strtoll(PQgetvalue(res, i, 5), NULL, 10));
+			/* every value of the bucket computed afterwards from the partner's rows */
+			if (o && PQnfields(res) > 6)
+				json_object_set_new(o, "backfilled",
+						    json_boolean(!strcmp(PQgetvalue(res, i, 6), "t")));
 		} else {
 			o = json_object();
 			for (int col = 0; col < PQnfields(res); col++) {
@@ -87,7 +161,7 @@ static void answered(struct cc_pgconn *pc, PGresult *res, const char *err, void 
 		}
 		json_array_append_new(rows, o);
 	}
-	if (c->kind == 0) {
+	if (c->kind == CALL_HISTORY) {
 		body = json_object();
 		json_object_set_new(body, "partner", json_string(c->partner));
 		json_object_set_new(body, "metric", json_string(c->metric));
@@ -106,7 +180,7 @@ static void answered(struct cc_pgconn *pc, PGresult *res, const char *err, void 
 }
 
 struct args {
-	const char *partner, *metric, *site, *from, *to, *step, *limit;
+	const char *partner, *metric, *site, *from, *to, *step, *limit, *format;
 };
 
 static unsigned history(const struct args *a, const struct cc_catalog *cat,
@@ -184,7 +258,7 @@ static unsigned history(const struct args *a, const struct cc_catalog *cat,
 			c->step_s = 60;
 	}
 	points = range_ms / 1000 / c->step_s;
-	if (points > MAX_POINTS) {
+	if (points > MAX_POINTS && c->kind != CALL_HISTORY_CSV) {
 		snprintf(msg, sizeof msg, "that range and step give more than %d points: use a larger "
 			 "step= or a shorter range", MAX_POINTS);
 		*body = error_body(msg);
@@ -202,13 +276,33 @@ static unsigned history(const struct args *a, const struct cc_catalog *cat,
 	params[3] = p_from;
 	params[4] = p_to;
 	params[5] = p_step;
+	if (c->kind == CALL_HISTORY_CSV) {
+		char p_limit[16];
+		snprintf(p_limit, sizeof p_limit, "%d", MAX_CSV_ROWS + 1);
+		params[5] = p_limit;
+		/* every value as recorded, oldest first; one more than allowed tells "too many" */
+		if (cc_pgconn_query(hub,
+				    "SELECT partner, metric, site, to_char(observed_at AT TIME ZONE "
+				    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), value::text, "
+				    "backfilled::text FROM commcell.history WHERE partner = $1 AND "
+				    "metric = $2 AND site = $3 "
+				    "AND observed_at >= to_timestamp($4::bigint / 1000.0) "
+				    "AND observed_at < to_timestamp($5::bigint / 1000.0) "
+				    "ORDER BY observed_at LIMIT $6::int",
+				    6, params, answered, c)) {
+			*body = error_body("the hub database is not reachable right now");
+			return 503;
+		}
+		return 0;
+	}
 	/* date_bin buckets from a fixed origin so the same step gives the same buckets in every
 	 * request; the range bounds prune the daily partitions. */
 	if (cc_pgconn_query(hub,
 			    "SELECT (extract(epoch FROM b) * 1000)::bigint, avg(value), min(value), "
-			    "max(value), (array_agg(value ORDER BY observed_at DESC))[1], count(*) "
+			    "max(value), (array_agg(value ORDER BY observed_at DESC))[1], count(*), "
+			    "bool_and(backfilled) "
 			    "FROM (SELECT date_bin($6::interval, observed_at, "
-			    "TIMESTAMPTZ '2000-01-01 00:00:00+00') AS b, value, observed_at "
+			    "TIMESTAMPTZ '2000-01-01 00:00:00+00') AS b, value, observed_at, backfilled "
 			    "FROM commcell.history WHERE partner = $1 AND metric = $2 AND site = $3 "
 			    "AND observed_at >= to_timestamp($4::bigint / 1000.0) "
 			    "AND observed_at < to_timestamp($5::bigint / 1000.0)) s "
@@ -263,6 +357,7 @@ static void start(struct cc_request *r, int kind)
 		.to = cc_request_arg(r, "to"),
 		.step = cc_request_arg(r, "step"),
 		.limit = cc_request_arg(r, "limit"),
+		.format = cc_request_arg(r, "format"),
 	};
 	struct call *c = cc_xcalloc(1, sizeof *c);
 	json_t *body = NULL;
@@ -270,7 +365,25 @@ static void start(struct cc_request *r, int kind)
 
 	c->req = r;
 	c->kind = kind;
-	status = kind == 0 ? history(&a, cc_app_catalog(app), cc_app_hub_conn(app), c, &body)
+	if (kind == CALL_HISTORY && a.format && strcmp(a.format, "json")) {
+		if (strcmp(a.format, "csv")) {
+			free_call(c);
+			cc_request_error(r, 400, "format= may be csv, or json (the default)");
+			return;
+		}
+		/* a download of every value is a manager's, like the other exports */
+		if (cc_request_role(r) < CC_ROLE_MANAGER) {
+			free_call(c);
+			if (cc_request_role(r) == CC_ROLE_NONE || !*cc_request_user(r))
+				cc_request_error(r, 401, "sign in as manager or above to download history");
+			else
+				cc_request_error(r, 403, "%s may not download history: it needs manager "
+						 "or above", cc_request_user(r));
+			return;
+		}
+		c->kind = kind = CALL_HISTORY_CSV;
+	}
+	status = kind != CALL_QUARANTINE ? history(&a, cc_app_catalog(app), cc_app_hub_conn(app), c, &body)
 			   : quarantine(&a, cc_app_hub_conn(app), c, &body);
 	if (status) {
 		free_call(c);
@@ -278,5 +391,5 @@ static void start(struct cc_request *r, int kind)
 	}
 }
 
-void cc_api_history(struct cc_request *r) { start(r, 0); }
-void cc_api_quarantine(struct cc_request *r) { start(r, 1); }
+void cc_api_history(struct cc_request *r) { start(r, CALL_HISTORY); }
+void cc_api_quarantine(struct cc_request *r) { start(r, CALL_QUARANTINE); }

@@ -12,7 +12,8 @@
 
 #include <jansson.h>
 
-/* GET /api/history?metric=&partner=&site=&from=&to=&step= */
+/* GET /api/history?metric=&partner=&site=&from=&to=&step=; &format=csv (manager or above):
+ * every value in the range as text/csv, a header row first */
 void cc_api_history(struct cc_request *r);
 /* GET /api/quarantine?partner=&limit= */
 void cc_api_quarantine(struct cc_request *r);

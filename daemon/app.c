@@ -1,11 +1,14 @@
 #include "app.h"
 #include "alerts.h"
+#include "backfill.h"
 #include "bus.h"
+#include "daily.h"
 #include "fanout.h"
 #include "leader.h"
 #include "replica.h"
 #include "hub.h"
 #include "log.h"
+#include "meeting.h"
 #include "partner.h"
 #include "recorder.h"
 #include "reload.h"
@@ -62,7 +65,10 @@ struct cc_app {
 	struct cc_recorder *recorder;
 	struct cc_alerts *alerts;
 	struct cc_leader *leader;
+	struct cc_backfill *backfill;   /* history from partners' rows, while leading */
+	struct cc_daily *daily;      /* the leader keeps commcell.daily up to date */
 	struct cc_replica *replica;
+	struct cc_meeting *meeting;  /* goals and open actions, for every display */
 	char instance[128];
 	struct cc_authstore *auth;
 	struct cc_sdnotify *notify;   /* systemd: readiness, status, watchdog, stopping */
@@ -264,6 +270,7 @@ static void on_catalog(struct cc_hub *h, struct cc_catalog *cat, void *user)
 		next[i] = cc_partner_create(&app->loop, &cat->partners[i], cat, &pev, app);
 		cc_partner_start(next[i]);
 	}
+	cc_backfill_start(app->backfill, cat, app->cfg->backfill_days);
 	cc_info("configuration applied: %zu partners kept running, %zu (re)started", kept,
 		cat->n_partners - kept);
 	publish(app);
@@ -293,10 +300,15 @@ static void leadership_changed(void *arg, bool leading)
 
 	cc_replica_follow(app->replica, !leading);
 	cc_alerts_set_active(app->alerts, leading);
+	cc_daily_set_leading(app->daily, leading);
 	if (leading)
 		start_partners(app);
 	else
 		drop_partners(app);
+	if (leading && app->cat)
+		cc_backfill_start(app->backfill, app->cat, app->cfg->backfill_days);
+	else
+		cc_backfill_stop(app->backfill);
 	publish(app);
 }
 
@@ -307,13 +319,15 @@ static void replica_applied(void *arg)
 	publish(app);
 }
 
-static void on_hub_notify(struct cc_hub *h, const char *channel, void *user)
+static void on_hub_notify(struct cc_hub *h, const char *channel, const char *payload, void *user)
 {
 	struct cc_app *app = user;
 
 	(void)h;
 	if (!strcmp(channel, "commcell_current"))
 		cc_replica_poke(app->replica);
+	else if (!strcmp(channel, "commcell_meeting"))
+		cc_meeting_changed(app->meeting, payload);
 }
 
 static void on_hub_state(struct cc_hub *h, bool up, const char *reason, void *user)
@@ -326,6 +340,8 @@ static void on_hub_state(struct cc_hub *h, bool up, const char *reason, void *us
 		cc_replica_set_conn(app->replica, cc_hub_conn(h));
 		cc_alerts_set_conn(app->alerts, cc_hub_conn(h));
 		cc_recorder_set_conn(app->recorder, cc_hub_conn(h));
+		cc_backfill_set_hub(app->backfill, cc_hub_conn(h));
+		cc_meeting_set_conn(app->meeting, cc_hub_conn(h));
 		cc_recorder_maintain(app->recorder, app->cfg->history_retention_days);
 	}
 }
@@ -384,21 +400,28 @@ static void status_changed(void *arg, const struct cc_board_view *v, enum cc_sta
 	cc_alerts_poke(app->alerts);
 }
 
-static void alerts_changed(void *arg, json_t *alerts)
+/* A list shown with the board changed (alerts, goals, actions): snapshots carry it from now
+ * on, and every display gets it whole as {"type": name, name: list}. */
+static void list_changed(void *arg, const char *name, json_t *list)
 {
 	struct cc_app *app = arg;
-	json_t *o = json_pack("{s:s,s:O}", "type", "alerts", "alerts", alerts);
+	json_t *o = json_pack("{s:s,s:O}", "type", name, name, list);
 	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 	struct cc_msg *m;
 
 	json_decref(o);
-	cc_board_set_alerts(app->board, json_incref(alerts));
+	cc_board_set_list(app->board, name, json_incref(list));
 	if (!text)
 		return;  /* out of memory: the next snapshot carries the list */
 	m = cc_msg_create(text, strlen(text));
 	cc_bus_broadcast(app->bus, m);
 	cc_msg_unref(m);
 	free(text);
+}
+
+static void alerts_changed(void *arg, json_t *alerts)
+{
+	list_changed(arg, "alerts", alerts);
 }
 
 static void restart_only(const char *key, void *arg)
@@ -512,10 +535,13 @@ struct cc_app *cc_app_create(struct cc_config *cfg, const char *config_path,
 	app->hub = cc_hub_create(&app->loop, cfg->hub, &hev, app);
 	app->alerts = cc_alerts_create(&app->loop, app->board, cfg, alerts_changed, app);
 	app->replica = cc_replica_create(app->lws, app->board, replica_applied, app);
+	app->meeting = cc_meeting_create(list_changed, app);
 	gethostname(host, sizeof host - 1);
 	snprintf(app->instance, sizeof app->instance, "%s:%d:%d", host, cfg->listen_port,
 		 (int)getpid());
+	app->backfill = cc_backfill_create(&app->loop, app->instance);
 	app->leader = cc_leader_create(&app->loop, cfg->hub, app->instance, leadership_changed, app);
+	app->daily = cc_daily_create(&app->loop, cfg->hub);
 	cc_board_on_status(app->board, status_changed, app);
 	app->auth = cc_authstore_create(&app->loop, cfg->hub, cfg->allow_anonymous_display, err,
 					errlen);
@@ -639,8 +665,18 @@ json_t *cc_app_feeds_json(struct cc_app *app)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < app->n_partners; i++)
-		json_array_append_new(a, cc_partner_json(app->partners[i]));
+	for (size_t i = 0; i < app->n_partners; i++) {
+		json_t *p = cc_partner_json(app->partners[i]), *f;
+		size_t k;
+
+		/* the backfill's progress beside each feed it looks after */
+		json_array_foreach(json_object_get(p, "feeds"), k, f) {
+			json_t *b = cc_backfill_feed_json(
+				app->backfill, (int)json_integer_value(json_object_get(f, "id")));
+			json_object_set_new(f, "backfill", b ? b : json_null());
+		}
+		json_array_append_new(a, p);
+	}
 	return a;
 }
 
@@ -659,6 +695,12 @@ char *cc_app_prometheus(struct cc_app *app)
 	fprintf(f, "# HELP commcell_leader 1 when this instance polls partners and runs alerts.\n"
 		   "# TYPE commcell_leader gauge\ncommcell_leader %d\n",
 		cc_leader_leading(app->leader) ? 1 : 0);
+	fprintf(f, "# HELP commcell_daily_refreshes_total Daily-figure refresh queries that succeeded "
+		   "and failed while leading.\n# TYPE commcell_daily_refreshes_total counter\n"
+		   "commcell_daily_refreshes_total{result=\"ok\"} %llu\n"
+		   "commcell_daily_refreshes_total{result=\"failed\"} %llu\n",
+		(unsigned long long)cc_daily_refreshes(app->daily),
+		(unsigned long long)cc_daily_failures(app->daily));
 	fprintf(f, "# TYPE commcell_ws_clients gauge\ncommcell_ws_clients %zu\n",
 		cc_bus_clients(app->bus));
 	fprintf(f, "# TYPE commcell_ws_resyncs_total counter\ncommcell_ws_resyncs_total %llu\n",
@@ -714,6 +756,17 @@ char *cc_app_prometheus(struct cc_app *app)
 			   "# TYPE commcell_password_hash_seconds_total counter\n"
 			   "commcell_password_hash_seconds_total %.3f\n", jobs, ms / 1000.0);
 	}
+	fprintf(f, "# HELP commcell_backfill_queries_total Query feeds evaluated as of a past "
+		   "instant to fill history.\n"
+		   "# TYPE commcell_backfill_queries_total counter\n"
+		   "commcell_backfill_queries_total %llu\n"
+		   "# TYPE commcell_backfill_rows_total counter\n"
+		   "commcell_backfill_rows_total %llu\n"
+		   "# TYPE commcell_backfill_failures_total counter\n"
+		   "commcell_backfill_failures_total %llu\n",
+		(unsigned long long)cc_backfill_queries(app->backfill),
+		(unsigned long long)cc_backfill_rows(app->backfill),
+		(unsigned long long)cc_backfill_failures(app->backfill));
 	fprintf(f, "# TYPE commcell_partner_up gauge\n");
 	for (size_t i = 0; i < app->n_partners; i++)
 		fprintf(f, "commcell_partner_up{partner=\"%s\"} %d\n",
@@ -742,10 +795,13 @@ void cc_app_destroy(struct cc_app *app)
 	lws_sul_cancel(&app->maintain_sul);
 	lws_sul_cancel(&app->drain_sul);
 	drop_partners(app);
+	cc_backfill_destroy(app->backfill);
 	cc_recorder_destroy(app->recorder);
 	cc_alerts_destroy(app->alerts);
 	cc_leader_destroy(app->leader);
+	cc_daily_destroy(app->daily);
 	cc_replica_destroy(app->replica);
+	cc_meeting_destroy(app->meeting);
 	cc_authstore_destroy(app->auth);
 	cc_hub_destroy(app->hub);
 	cc_sdnotify_destroy(app->notify);

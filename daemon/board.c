@@ -55,7 +55,7 @@ struct cc_board {
 	uint64_t seq;
 	bool dirty;
 	cc_board_status_fn on_status;
-	json_t *alerts;
+	json_t *lists;             /* name -> JSON array, for snapshots */
 	void *on_status_arg;
 	int level;                 /* system escalation level, 1-4 */
 	char level_reason[256];
@@ -86,6 +86,7 @@ struct cc_board *cc_board_create(void)
 	struct cc_board *b = cc_xcalloc(1, sizeof(struct cc_board));
 
 	b->level = 1;
+	b->lists = json_pack("{s:[],s:[],s:[]}", "alerts", "goals", "actions");
 	cc_strlcpy(b->level_reason, "no escalation rule matches", sizeof b->level_reason);
 	return b;
 }
@@ -189,10 +190,9 @@ void cc_board_foreach(const struct cc_board *b, void (*fn)(void *arg, const stru
 	}
 }
 
-void cc_board_set_alerts(struct cc_board *b, json_t *alerts)
+void cc_board_set_list(struct cc_board *b, const char *name, json_t *list)
 {
-	json_decref(b->alerts);
-	b->alerts = alerts;
+	json_object_set_new(b->lists, name, list);
 	b->snapshot_valid = false;
 }
 
@@ -689,10 +689,7 @@ struct cc_msg *cc_board_snapshot(struct cc_board *b, int64_t now_ms)
 		json_array_append_new(metrics, entry_json(b->entries[i]));
 	json_object_set_new(o, "metrics", metrics);
 	json_object_set_new(o, "level", cc_board_level_json(b));
-	if (b->alerts)
-		json_object_set(o, "alerts", b->alerts);
-	else
-		json_object_set_new(o, "alerts", json_array());
+	json_object_update_missing(o, b->lists);   /* the board's own members win a name clash */
 	cc_msg_unref(b->snapshot);
 	b->snapshot = encode(o);
 	b->snapshot_seq = b->seq;
@@ -729,6 +726,6 @@ void cc_board_destroy(struct cc_board *b)
 	}
 	free(b->removed);
 	cc_msg_unref(b->snapshot);
-	json_decref(b->alerts);
+	json_decref(b->lists);
 	free(b);
 }

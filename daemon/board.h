@@ -36,8 +36,9 @@ void cc_board_on_status(struct cc_board *b, cc_board_status_fn fn, void *arg);
 void cc_board_foreach(const struct cc_board *b, void (*fn)(void *arg, const struct cc_board_view *v),
 		      void *arg);
 
-/* The alert list shown with the board (a JSON array, stolen); snapshots carry it. */
-void cc_board_set_alerts(struct cc_board *b, json_t *alerts);
+/* A list shown with the board (a JSON array, stolen), carried by snapshots as the member name:
+ * "alerts", "goals", "actions". Each of those is [] until set. */
+void cc_board_set_list(struct cc_board *b, const char *name, json_t *list);
 
 /* The system escalation level (1-4) and why, as of the last flush. */
 int cc_board_level(const struct cc_board *b, const char **reason);

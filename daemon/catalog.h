@@ -29,6 +29,7 @@ struct cc_feed_def {
 	char *channel;             /* observation: NOTIFY channel */
 	char *metric;              /* query: the metric the query computes */
 	char *query;               /* query: SQL returning (site text, value double precision) */
+	bool as_of;                /* query: takes the instant it is evaluated at as $1 */
 	int poll_interval_ms;
 	int statement_timeout_ms;
 	int batch_limit;

@@ -33,7 +33,8 @@ enum key_id {
 	K_PUBLIC_URL, K_SMTP_URL, K_SMTP_FROM, K_SMTP_USER, K_SMTP_PASSWORD_FILE, K_SMTP_STARTTLS,
 	K_FANOUT_THREADS, K_FANOUT_BATCH, K_TRUSTED_PROXIES, K_ALLOWED_ORIGINS, K_METRICS_ALLOW,
 	K_METRICS_TOKEN_FILE, K_MAX_CONNECTIONS, K_MAX_CONN_PER_ADDR, K_MAX_HEADER, K_MAX_URI,
-	K_MAX_BODY, K_HANDSHAKE_TIMEOUT, K_WS_MAX_MESSAGE, K_WS_RATE, K_TLS_CERT, K_TLS_KEY, K_COUNT
+	K_MAX_BODY, K_HANDSHAKE_TIMEOUT, K_WS_MAX_MESSAGE, K_WS_RATE, K_TLS_CERT, K_TLS_KEY, K_BACKFILL_DAYS,
+	K_COUNT
 };
 
 static const char *const key_names[K_COUNT] = {
@@ -43,7 +44,7 @@ static const char *const key_names[K_COUNT] = {
 	"allowed_origins", "metrics_allow", "metrics_token_file", "max_connections",
 	"max_connections_per_address", "max_header_bytes", "max_uri_bytes", "max_body_bytes",
 	"handshake_timeout_s", "ws_max_message_bytes", "ws_messages_per_s", "tls_cert_file",
-	"tls_key_file",
+	"tls_key_file", "backfill_days",
 };
 
 /* Whole-number keys: their bounds. The lower bounds keep a typo from locking everyone out
@@ -245,6 +246,17 @@ static int set_key(struct parse *p, struct cc_config *cfg, const char *key, cons
 		cfg->history_retention_days = (int)n;
 		return 0;
 	}
+	case K_BACKFILL_DAYS: {
+		long n;
+		char *end;
+		errno = 0;
+		n = strtol(val, &end, 10);
+		if (errno || end == val || *end || n < 0 || n > 400)
+			return fail(p, "backfill_days must be a whole number of days from 0 (no "
+				       "backfill) to 400, not '%s'", val);
+		cfg->backfill_days = (int)n;
+		return 0;
+	}
 	case K_ANON_DISPLAY:
 		/* true lets anyone who reaches the port read the board without signing in: for
 		 * tests and closed networks only */
@@ -326,6 +338,7 @@ struct cc_config *cc_config_parse(const char *name, const char *text, char *err,
 	cfg->listen_port = 8080;
 	cfg->log_level = CC_LOG_INFO;
 	cfg->history_retention_days = 400;
+	cfg->backfill_days = 42;
 	cfg->fanout_threads = -1;
 	cfg->fanout_batch = 256;
 	cfg->max_connections = 20000;

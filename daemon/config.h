@@ -15,6 +15,7 @@ struct cc_config {
 	char *web_root;            /* directory served at / */
 	enum cc_log_level log_level;
 	int history_retention_days;
+	int backfill_days;         /* query feeds' history filled from partners' rows this far back */
 	bool allow_anonymous_display;  /* read the board without signing in (default false) */
 	char *public_url;          /* base of links in alert messages; NULL: http://localhost:PORT */
 	char *smtp_url;            /* NULL: no e-mail */

@@ -242,7 +242,7 @@ static void result_cb(struct cc_pgconn *pc, PGresult *res, const char *err, void
 {
 	struct cc_feed *f = arg;
 	int want = f->def.kind == CC_FEED_QUERY ? 2 : 6;
-	char msg[160];
+	char msg[320];
 
 	(void)pc;
 	f->in_flight = false;
@@ -250,7 +250,7 @@ static void result_cb(struct cc_pgconn *pc, PGresult *res, const char *err, void
 	if (err) {
 		/* A dropped connection (no res) is the partner's to report; a failing query ours. */
 		if (res)
-			feed_failed(f, err);
+			feed_failed(f, cc_feed_explain_error(&f->def, res, err, msg, sizeof msg));
 		return;
 	}
 	if (PQnfields(res) != want) {
@@ -311,8 +311,7 @@ static void poll_now(struct cc_feed *f)
 	f->in_flight = true;
 	f->started_ms = cc_now_ms();
 	if (f->def.kind == CC_FEED_QUERY) {
-		rc = cc_pgconn_query_timeout(f->pc, f->def.statement_timeout_ms, f->def.query, 0,
-					     NULL, result_cb, f);
+		rc = cc_feed_run_query(f->pc, &f->def, f->started_ms, result_cb, f);
 	} else if (f->loaded && f->verify) {
 		rc = cc_pgconn_query_timeout(f->pc, f->def.statement_timeout_ms, f->sql_max, 0, NULL,
 					     verify_cb, f);
@@ -329,6 +328,46 @@ static void poll_now(struct cc_feed *f)
 	}
 	if (rc)
 		f->in_flight = false;
+}
+
+void cc_feed_instant(int64_t epoch_ms, char *buf, size_t len)
+{
+	cc_format_iso(epoch_ms, buf, len);
+}
+
+int cc_feed_run_query(struct cc_pgconn *pc, const struct cc_feed_def *def, int64_t epoch_ms,
+		      cc_pg_result_cb cb, void *arg)
+{
+	char at[CC_FEED_INSTANT_LEN];
+	const char *params[1] = { at };
+
+	if (!def->as_of)
+		return cc_pgconn_query_timeout(pc, def->statement_timeout_ms, def->query, 0, NULL,
+					       cb, arg);
+	cc_feed_instant(epoch_ms, at, sizeof at);
+	return cc_pgconn_query_timeout(pc, def->statement_timeout_ms, def->query, 1, params, cb,
+				       arg);
+}
+
+const char *cc_feed_explain_error(const struct cc_feed_def *def, const PGresult *res,
+				  const char *err, char *buf, size_t len)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (def->kind != CC_FEED_QUERY || !state)
+		return err;
+	/* 08P01: the bind message and the query disagree on how many parameters there are */
+	if (def->as_of && !strcmp(state, "08P01"))
+		snprintf(buf, len, "the feed is set to take the instant as $1 (as_of) but its query "
+			 "has no $1: write $1::timestamptz where it says now(), or turn as_of off");
+	else if (!def->as_of && (!strcmp(state, "42P02") || !strcmp(state, "08P01")))
+		snprintf(buf, len, "the query uses $1 but the feed is not set to take the instant "
+			 "(as_of): turn as_of on, or take $1 out of the query");
+	else if (def->as_of && !strcmp(state, "42P18"))
+		snprintf(buf, len, "the query does not say what type $1 is: write $1::timestamptz");
+	else
+		return err;
+	return buf;
 }
 
 static void listen_cb(struct cc_pgconn *pc, PGresult *res, const char *err, void *arg)

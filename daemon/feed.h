@@ -8,7 +8,9 @@
  * written while commcell could not see the partner are read in order, not lost.
  *
  * Query feed: a read-only query over the partner's operational tables, run every poll interval,
- * returning (site, value) rows of one metric, observed when the query started.
+ * returning (site, value) rows of one metric, observed when the query started. A feed with
+ * as_of passes that instant to its query as $1 instead of letting it say now(), so the same
+ * query can also be evaluated as of a past instant (backfill.c).
  *
  * A failing query (missing table, revoked grant, statement timeout) makes only this feed
  * "failing" and is retried with exponential backoff and jitter.
@@ -61,6 +63,20 @@ void cc_feed_attach(struct cc_feed *f, struct cc_pgconn *pc);
 void cc_feed_detach(struct cc_feed *f);
 /* A NOTIFY arrived on this partner's connection. */
 void cc_feed_notify(struct cc_feed *f, const char *channel);
+
+/* The instant a query feed with as_of is evaluated at, as its $1: ISO 8601 UTC with milliseconds
+ * ("2026-01-31T09:15:00.000Z"). Live polls and the backfill both write it this way, so the same
+ * instant gives the same SQL with the same parameter. */
+#define CC_FEED_INSTANT_LEN 40
+void cc_feed_instant(int64_t epoch_ms, char *buf, size_t len);
+/* Run a query feed's SQL as of epoch_ms when the feed takes the instant, else as it is. */
+int cc_feed_run_query(struct cc_pgconn *pc, const struct cc_feed_def *def, int64_t epoch_ms,
+		      cc_pg_result_cb cb, void *arg);
+/* A query feed's failure in words. When the as_of flag and the query's use of $1 disagree the
+ * partner's message says little ("bind message supplies 1 parameters..."): this says which way
+ * round it is and what to change. Returns err itself otherwise. */
+const char *cc_feed_explain_error(const struct cc_feed_def *def, const PGresult *res,
+				  const char *err, char *buf, size_t len);
 
 const struct cc_feed_def *cc_feed_def(const struct cc_feed *f);
 /* The feed's own state: the connection's, or failing/backoff when its query fails. */

@@ -16,7 +16,8 @@ static const char *const step_sql[] = {
 	"SELECT name, label, conninfo, coalesce(short_label, label) FROM commcell.partner "
 	"WHERE enabled ORDER BY name",
 	"SELECT f.id, f.partner, f.relation, f.channel, f.poll_interval_ms, "
-	"f.statement_timeout_ms, f.batch_limit, f.kind, f.metric, f.query FROM commcell.feed f "
+	"f.statement_timeout_ms, f.batch_limit, f.kind, f.metric, f.query, f.as_of "
+	"FROM commcell.feed f "
 	"JOIN commcell.partner p ON p.name = f.partner "
 	"WHERE f.enabled AND p.enabled ORDER BY f.id",
 	"SELECT m.partner, m.key, m.label, m.unit, m.stage, m.higher_is_better, m.amber, m.red, "
@@ -112,6 +113,7 @@ static void fill(struct cc_catalog *cat, enum step step, PGresult *res)
 								: CC_FEED_QUERY;
 			f->metric = PQgetisnull(res, i, 8) ? NULL : dup_value(res, i, 8);
 			f->query = PQgetisnull(res, i, 9) ? NULL : dup_value(res, i, 9);
+			f->as_of = value_true(res, i, 10);
 			break;
 		}
 		case STEP_METRICS: {
@@ -285,8 +287,8 @@ static void listen_done(struct cc_pgconn *pc, PGresult *res, const char *err, vo
 	(void)pc;
 	(void)arg;
 	if (err && res)
-		cc_warn("hub: LISTEN commcell_config failed; configuration changes need a restart: %s",
-			err);
+		cc_warn("hub: LISTEN failed; changes made in the hub reach this instance only at "
+			"restart: %s", err);
 }
 
 static void on_ready(struct cc_pgconn *pc, void *user)
@@ -296,6 +298,7 @@ static void on_ready(struct cc_pgconn *pc, void *user)
 	cc_info("hub: connected");
 	cc_pgconn_query(pc, "LISTEN commcell_config", 0, NULL, listen_done, h);
 	cc_pgconn_query(pc, "LISTEN commcell_current", 0, NULL, listen_done, h);
+	cc_pgconn_query(pc, "LISTEN commcell_meeting", 0, NULL, listen_done, h);
 	h->load_in_flight = false;
 	h->reload_wanted = false;
 	h->schema_in_flight = false;
@@ -321,7 +324,7 @@ static void on_notify(struct cc_pgconn *pc, const char *channel, const char *pay
 	(void)pc;
 	if (strcmp(channel, "commcell_config")) {
 		if (h->ev.on_notify)
-			h->ev.on_notify(h, channel, h->user);
+			h->ev.on_notify(h, channel, payload ? payload : "", h->user);
 		return;
 	}
 	cc_info("hub: configuration changed (%s); reloading", payload && *payload ? payload : "?");

@@ -1,7 +1,8 @@
 /*
  * The hub database: commcell's own configuration and state. The hub connection loads the
  * catalog (stages, partners, feeds, metrics) and LISTENs for changes to it, so edits made by
- * SQL take effect without a restart.
+ * SQL take effect without a restart. It also LISTENs for the leader's board (commcell_current)
+ * and the meeting's lists (commcell_meeting) and hands those notifications on.
  */
 #ifndef CC_HUB_H
 #define CC_HUB_H
@@ -18,8 +19,9 @@ struct cc_hub_events {
 	void (*on_catalog)(struct cc_hub *h, struct cc_catalog *cat, void *user);
 	/* The hub became reachable (up) or not; reason is for people. */
 	void (*on_state)(struct cc_hub *h, bool up, const char *reason, void *user);
-	/* A NOTIFY on another channel the hub connection listens to (commcell_current). */
-	void (*on_notify)(struct cc_hub *h, const char *channel, void *user);
+	/* A NOTIFY on another channel the hub connection listens to (commcell_current,
+	 * commcell_meeting); payload is "" when there is none. */
+	void (*on_notify)(struct cc_hub *h, const char *channel, const char *payload, void *user);
 };
 
 struct cc_hub *cc_hub_create(const struct cc_loop *loop, const char *conninfo,

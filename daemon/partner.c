@@ -193,7 +193,8 @@ static bool feed_eq(const struct cc_feed_def *a, const struct cc_feed_def *b)
 {
 	return a->id == b->id && a->kind == b->kind && str_eq(a->relation, b->relation) &&
 	       str_eq(a->channel, b->channel) && str_eq(a->metric, b->metric) &&
-	       str_eq(a->query, b->query) && a->poll_interval_ms == b->poll_interval_ms &&
+	       str_eq(a->query, b->query) && a->as_of == b->as_of &&
+	       a->poll_interval_ms == b->poll_interval_ms &&
 	       a->statement_timeout_ms == b->statement_timeout_ms &&
 	       a->batch_limit == b->batch_limit;
 }
@@ -268,6 +269,7 @@ json_t *cc_partner_json(const struct cc_partner *p)
 		if (d->kind == CC_FEED_QUERY) {
 			json_object_set_new(fo, "kind", json_string("query"));
 			json_object_set_new(fo, "metric", json_string(d->metric));
+			json_object_set_new(fo, "as_of", json_boolean(d->as_of));
 		} else {
 			json_object_set_new(fo, "kind", json_string("observation"));
 			json_object_set_new(fo, "relation", json_string(d->relation));

@@ -1,9 +1,13 @@
 #include "routes.h"
+#include "actions_api.h"
 #include "admin_api.h"
 #include "alerts_api.h"
 #include "api.h"
 #include "app.h"
+#include "huddle_api.h"
+#include "goals_api.h"
 #include "partner_api.h"
+#include "report_api.h"
 #include "rota_api.h"
 #include "session_api.h"
 #include "threshold_api.h"
@@ -33,6 +37,20 @@ const struct cc_route cc_routes[] = {
 	{ "GET", "/api/thresholds", CC_ROLE_MANAGER, false, cc_threshold_api_list },
 	{ "POST", "/api/thresholds", CC_ROLE_MANAGER, true, cc_threshold_api_change },
 	{ "GET", "/api/audit", CC_ROLE_MANAGER, false, cc_audit_api_list },
+	{ "GET", "/api/reports/board", CC_ROLE_MANAGER, false, cc_report_api_board },
+	{ "GET", "/api/goals", CC_ROLE_DISPLAY, false, cc_goals_api_list },
+	{ "POST", "/api/goals", CC_ROLE_MANAGER, true, cc_goals_api_create },
+	{ "POST", "/api/goals/", CC_ROLE_MANAGER, true, cc_goals_api_update },
+	{ "DELETE", "/api/goals/", CC_ROLE_MANAGER, true, cc_goals_api_delete },
+	{ "GET", "/api/daily", CC_ROLE_DISPLAY, false, cc_goals_api_daily },
+	{ "GET", "/api/actions", CC_ROLE_DISPLAY, false, cc_actions_api_list },
+	{ "POST", "/api/actions", CC_ROLE_MANAGER, true, cc_actions_api_create },
+	{ "GET", "/api/actions/", CC_ROLE_DISPLAY, false, cc_actions_api_get },
+	{ "POST", "/api/actions/", CC_ROLE_MANAGER, true, cc_actions_api_change },
+	{ "GET", "/api/huddles", CC_ROLE_DISPLAY, false, cc_huddle_api_list },
+	{ "POST", "/api/huddles", CC_ROLE_MANAGER, true, cc_huddle_api_start },
+	{ "GET", "/api/huddles/brief", CC_ROLE_DISPLAY, false, cc_huddle_api_brief },
+	{ "POST", "/api/huddles/", CC_ROLE_MANAGER, true, cc_huddle_api_change },
 	{ "GET", "/api/users", CC_ROLE_ADMIN, false, cc_admin_api_users },
 	{ "POST", "/api/users", CC_ROLE_ADMIN, true, cc_admin_api_user_create },
 	{ "POST", "/api/users/", CC_ROLE_ADMIN, true, cc_admin_api_user_update },

@@ -82,6 +82,8 @@ bool cc_webroot_lookup(const char *path, char *file, size_t filelen, const char 
 		path = "/index.html";
 	else if (!strcmp(path, "/manager") || !strcmp(path, "/manager/"))
 		path = "/manager.html";
+	else if (!strcmp(path, "/huddle") || !strcmp(path, "/huddle/"))
+		path = "/huddle.html";
 	if (!strncmp(path, VENDOR_PREFIX, strlen(VENDOR_PREFIX))) {
 		name = path + strlen(VENDOR_PREFIX);
 		for (size_t i = 0; i < CC_ARRAY_LEN(vendor_files); i++)
@@ -92,8 +94,14 @@ bool cc_webroot_lookup(const char *path, char *file, size_t filelen, const char 
 			}
 		return false;
 	}
-	/* the manager page at /manager/ may name its assets relative to itself */
-	name = !strncmp(path, "/manager/", 9) ? path + 9 : path + 1;
+	/* the manager and huddle pages at /manager/ and /huddle/ may name their assets relative
+	 * to themselves */
+	if (!strncmp(path, "/manager/", 9))
+		name = path + 9;
+	else if (!strncmp(path, "/huddle/", 8))
+		name = path + 8;
+	else
+		name = path + 1;
 	if (path[0] != '/' || !plain_name(name) || !(*mime = mime_of(name)) ||
 	    strlen(name) + 1 > filelen)
 		return false;

@@ -55,7 +55,7 @@ struct options {
 	const char *conninfo, *partners;
 	unsigned long long interval_ms, ticks, seed;
 	bool have_seed, list, verbose, dry_run, have_start;
-	double speed, ramp_hours, warmup_days, dry_run_hours, start_at;
+	double speed, ramp_hours, warmup_days, keep_days, dry_run_hours, start_at;
 	enum scenario_kind scenario;
 };
 
@@ -88,6 +88,8 @@ static void usage(FILE *out)
 		"  --ramp-hours H       winter: simulated hours to build up to full pressure from the\n"
 		"                       start (default 6; 0: winter throughout, warm-up included)\n"
 		"  --warmup-days D      simulated days run through at start-up (default 42)\n"
+		"  --keep-days D        days finished rows stay in the partners' tables, so commcelld\n"
+		"                       can backfill its history from them (default 43)\n"
 		"  --seed N             seed of the random numbers (default: from the clock)\n"
 		"  --ticks N            stop after N writes (default 0: run until SIGINT/SIGTERM)\n"
 		"  --dry-run HOURS      no database: simulate HOURS after the warm-up as fast as possible\n"
@@ -131,7 +133,7 @@ static bool parse_double(const char *s, double lo, double hi, double *out)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const char *const with_value[] = {"--conninfo", "--partners", "--interval-ms", "--speed",
-						 "--scenario", "--ramp-hours", "--warmup-days", "--seed",
+						 "--scenario", "--ramp-hours", "--warmup-days", "--keep-days", "--seed",
 						 "--ticks", "--dry-run", "--start-at", NULL};
 	memset(o, 0, sizeof *o);
 	o->conninfo = "";
@@ -140,6 +142,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->speed = 1;
 	o->ramp_hours = 6;
 	o->warmup_days = 42;
+	o->keep_days = 43;
 	o->scenario = SCENARIO_NORMAL;
 
 	for (int i = 1; i < argc; i++) {
@@ -191,6 +194,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 		} else if (strcmp(arg, "--warmup-days") == 0) {
 			if (!parse_double(val, 0, 400, &o->warmup_days)) {
 				fprintf(stderr, PROG ": --warmup-days wants a number of days from 0 to 400\n");
+				return 2;
+			}
+		} else if (strcmp(arg, "--keep-days") == 0) {
+			if (!parse_double(val, 1.0 / 24, 400, &o->keep_days)) {
+				fprintf(stderr, PROG ": --keep-days wants a number of days from 0.05 to 400\n");
 				return 2;
 			}
 		} else if (strcmp(arg, "--seed") == 0) {
@@ -402,6 +410,7 @@ int main(int argc, char **argv)
 	w.sc.ramp_start = start;
 	w.sc.ramp_us = (int64_t)(o.ramp_hours * (double)US_PER_H);
 	w.now = start - (int64_t)(o.warmup_days * (double)US_PER_DAY);
+	w.retention_us = (int64_t)(o.keep_days * (double)US_PER_DAY);
 	w.acute = acute_new(&w);
 	w.amb = ambulance_new(&w);
 	w.iuc = iuc_new(&w);
@@ -428,7 +437,7 @@ int main(int argc, char **argv)
 	while (!w.failed && !stop_signal && w.now < start) {
 		int64_t until = w.now + US_PER_DAY < start ? w.now + US_PER_DAY : start;
 		world_run_until(&w, until);
-		w.expire_before = w.now - RETENTION_US;
+		w.expire_before = w.now - w.retention_us;
 		settle_all(&w);
 	}
 	simclock_start(&w.clock, o.speed, start);
@@ -440,7 +449,7 @@ int main(int argc, char **argv)
 		for (int64_t t = start; !w.failed && !stop_signal && t < end;) {
 			t += US_PER_H;
 			world_run_until(&w, t);
-			w.expire_before = w.now - RETENTION_US;
+			w.expire_before = w.now - w.retention_us;
 			settle_all(&w);
 			report_line(&w, line, sizeof line);
 			printf("%s\n", line);
@@ -456,7 +465,7 @@ int main(int argc, char **argv)
 	while (!w.failed && !stop_signal && (o.ticks == 0 || tick < o.ticks)) {
 		int64_t real = wall_now_us();
 		world_run_until(&w, simclock_advance(&w.clock, real));
-		w.expire_before = w.now - RETENTION_US;
+		w.expire_before = w.now - w.retention_us;
 		for (size_t i = 0; i < ntargets && !stop_signal; i++)
 			wrote_any |= write_partner(&w, &targets[i], o.conninfo);
 		settle_all(&w);

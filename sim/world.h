@@ -18,7 +18,6 @@ struct iuc;
 struct community;
 struct mhealth;
 
-#define RETENTION_US (26 * US_PER_H) /* finished rows older than this are deleted */
 
 struct world {
 	struct simclock clock;
@@ -27,6 +26,9 @@ struct world {
 	struct scenario sc;
 	int64_t now;           /* simulated time of the event being run */
 	int64_t expire_before; /* finished entities older than this are dropped (set per tick) */
+	/* How long finished rows stay in the partners' tables (and entities in memory): at least
+	 * as long as commcelld may backfill history from them (backfill_days). */
+	int64_t retention_us;
 	bool failed;           /* out of memory: stop */
 	struct acute *acute;
 	struct ambulance *amb;

@@ -1599,25 +1599,35 @@ class DemoEnv:
         """Run sql in partner_<partner> as superuser (autocommit); rows or None."""
         return self.cluster.execute('partner_' + partner, sql, params)
 
-    def feed_query(self, partner, metric):
-        """The SQL of the query feed that computes metric at partner, as the hub holds it."""
-        rows = self.hub("SELECT query FROM commcell.feed WHERE kind = 'query' AND partner = %s "
-                        'AND metric = %s', (partner, metric))
+    def feed_query(self, partner, metric, with_as_of=False):
+        """The SQL of the query feed that computes metric at partner, as the hub holds it (and,
+        with_as_of, whether it takes the instant as $1: (sql, as_of))."""
+        rows = self.hub("SELECT query, as_of FROM commcell.feed WHERE kind = 'query' "
+                        'AND partner = %s AND metric = %s', (partner, metric))
         if not rows:
             raise HarnessError('the hub has no query feed for %s at %s' % (metric, partner))
-        return rows[0][0]
+        return tuple(rows[0]) if with_as_of else rows[0][0]
 
-    def run_feed(self, partner, metric, timeout_ms=30000):
+    def run_feed(self, partner, metric, timeout_ms=30000, at=None):
         """Run the feed's query the way commcelld does: as commcell_reader, read-only, with a
-        statement timeout, one statement. Returns {site: value}; checks the result's shape."""
-        sql = self.feed_query(partner, metric)
+        statement timeout, one statement. Returns {site: value}; checks the result's shape.
+        A feed with as_of gets the instant as $1 (a server-side parameter, as commcelld sends
+        it): at (ISO 8601 text or a datetime), else the transaction's now()."""
+        sql, as_of = self.feed_query(partner, metric, with_as_of=True)
         c = psycopg2.connect(self.partner_conninfo(partner, 'commcell_reader'), connect_timeout=5,
                              options='-c default_transaction_read_only=on '
                                      '-c statement_timeout=%d' % int(timeout_ms))
         try:
             c.autocommit = True
             with c.cursor() as cur:
-                cur.execute(sql)
+                if as_of:
+                    cur.execute('PREPARE feed_as_of(timestamptz) AS ' + sql)
+                    if at is None:
+                        cur.execute('EXECUTE feed_as_of(now())')
+                    else:
+                        cur.execute('EXECUTE feed_as_of(%s)', (at,))
+                else:
+                    cur.execute(sql)
                 if len(cur.description) != 2:
                     raise HarnessError('%s: query returned %d columns, not (site, value)'
                                        % (metric, len(cur.description)))
@@ -1663,6 +1673,10 @@ class DemoEnv:
 
     # -- daemon -------------------------------------------------------------------------------------
     def write_config(self, **extra):
+        # The demo's feeds take their instant as $1, so commcelld backfills their history from
+        # the partners' rows: six weeks of it costs minutes of partner queries, which tests that
+        # are not about it do without (test_backfill covers it; pass backfill_days to change).
+        extra.setdefault('backfill_days', '1')
         return self.daemon.write_config(self.http_port, self.hub_conninfo(),
                                         log_level=self.log_level, **extra)
 

@@ -769,6 +769,12 @@ class NhsDefinitionsSqlTest(unittest.TestCase, DefinitionChecks):
             ('AAA', 1, ago(120), None, ago(10), 'discharged'),    # gone
         ])
         self.assertEqual(env.run_feed('acute', 'ed.patients_in_department'), {'AAA': 3})
+        # evaluated as of another instant ($1, as the backfill does): later, those departures
+        # have happened; earlier, the patient gone 10 minutes ago was still there
+        self.assertEqual(env.run_feed('acute', 'ed.patients_in_department', at=later(6)),
+                         {'AAA': 1})
+        self.assertEqual(env.run_feed('acute', 'ed.patients_in_department', at=ago(100)),
+                         {'AAA': 2})
         self.assertEqual(env.run_feed('acute', 'admission.dta_waiting'), {'AAA': 1})
         self.assertEqual(env.run_feed('acute', 'ed.twelve_hours_from_arrival'), {'AAA': 1})
         env.copy_rows('111', 'ops.call', ('connected_at', 'answered_at', 'abandoned_at'), [

@@ -242,6 +242,30 @@ START_TEST(snapshot_is_encoded_once_per_change)
 }
 END_TEST
 
+/* Lists shown with the board (alerts, goals, actions) are in every snapshot, [] until set, and
+ * a new list reaches the next snapshot even though no metric changed. */
+START_TEST(snapshot_carries_named_lists)
+{
+	json_t *o = parse_msg(cc_board_snapshot(board, NOW));
+
+	ck_assert_int_eq((int)json_array_size(json_object_get(o, "alerts")), 0);
+	ck_assert(json_is_array(json_object_get(o, "goals")));
+	ck_assert(json_is_array(json_object_get(o, "actions")));
+	json_decref(o);
+	cc_board_set_list(board, "actions", json_pack("[{s:i,s:s}]", "id", 7, "title", "Beds"));
+	cc_board_set_list(board, "goals", json_pack("[{s:i}]", "id", 2));
+	/* a list may not replace one of the board's own members */
+	cc_board_set_list(board, "metrics", json_pack("[]"));
+	o = parse_msg(cc_board_snapshot(board, NOW));
+	ck_assert_str_eq(str(json_array_get(json_object_get(o, "actions"), 0), "title"), "Beds");
+	ck_assert_int_eq((int)json_integer_value(json_object_get(
+				 json_array_get(json_object_get(o, "goals"), 0), "id")), 2);
+	ck_assert_int_eq((int)json_array_size(json_object_get(o, "alerts")), 0);
+	ck_assert_int_gt((int)json_array_size(json_object_get(o, "metrics")), 0);
+	json_decref(o);
+}
+END_TEST
+
 START_TEST(catalog_reload_removes_vanished_metrics)
 {
 	struct cc_catalog *smaller = cc_catalog_create();
@@ -528,6 +552,7 @@ int main(void)
 	tcase_add_test(tc, partner_error_marks_only_its_metrics);
 	tcase_add_test(tc, values_go_stale_with_time);
 	tcase_add_test(tc, snapshot_is_encoded_once_per_change);
+	tcase_add_test(tc, snapshot_carries_named_lists);
 	tcase_add_test(tc, catalog_reload_removes_vanished_metrics);
 	tcase_add_test(tc, values_keep_their_digits);
 	tcase_add_test(tc, duplicates_and_replays);

@@ -63,6 +63,23 @@ START_TEST(bad_port)
 }
 END_TEST
 
+START_TEST(backfill_days)
+{
+	struct cc_config *c = parse("hub = dbname=x\nweb_root = /tmp\n");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->backfill_days, 42);
+	cc_config_destroy(c);
+	c = parse("hub = dbname=x\nweb_root = /tmp\nbackfill_days = 0\n");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->backfill_days, 0);
+	cc_config_destroy(c);
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nbackfill_days = 401\n"));
+	ck_assert_msg(strstr(err, "test.conf:3:") && strstr(err, "backfill_days"), "%s", err);
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nbackfill_days = -1\n"));
+	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nbackfill_days = six\n"));
+}
+END_TEST
+
 START_TEST(bad_log_level)
 {
 	ck_assert_ptr_null(parse("hub = dbname=x\nweb_root = /tmp\nlog_level = loud\n"));
@@ -368,6 +385,7 @@ int main(void)
 	tcase_add_test(tc, tls_keys);
 	tcase_add_test(tc, public_base);
 	tcase_add_test(tc, reload_keeps_restart_only_keys);
+	tcase_add_test(tc, backfill_days);
 	suite_add_tcase(s, tc);
 	return cc_check_run(s);
 }
