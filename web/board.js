@@ -8,6 +8,8 @@
 // looks up by id (board, board-empty, banner, partners, freshness, clock, level) and calls
 // startBoard() once it may connect (the WebSocket needs a session cookie or an anonymous board).
 
+import { judge, localDay } from './trajectory.js';
+
 const SUBPROTOCOL = 'commcell.v1';
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
@@ -94,7 +96,12 @@ const ICON_PATHS = {
   circle:    'M12 2 A10 10 0 1 1 11.99 2 Z',
   hourglass: 'M4 2 H20 V5 L14 12 L20 19 V22 H4 V19 L10 12 L4 5 Z',
   cross:     'M5 2 L12 9 L19 2 L22 5 L15 12 L22 19 L19 22 L12 15 L5 22 L2 19 L9 12 L2 5 Z',
+  // against a trajectory: on it (pointing up), off it (down), no figure to judge (a bar)
+  up:        'M12 3 L23 21 H1 Z',
+  down:      'M1 3 H23 L12 21 Z',
+  bar:       'M2 9 H22 V15 H2 Z',
 };
+const TRAJ_ICON = { on: 'up', off: 'down', none: 'bar' };
 
 function makeIcon(name) {
   const svg = document.createElementNS(SVG_NS, 'svg');
@@ -135,7 +142,10 @@ const state = {
   entries: new Map(),    // partner|key|site -> entry
   level: null,           // {level, label} or null
   alerts: [],            // pending and firing alerts, and those resolved in the last hour
+  goals: [],             // every agreed goal (commcell.goal_json), replaced whole by `goals`
+  actions: [],           // open and in-progress actions (commcell.action_json), replaced whole
   connection: 'connecting',
+  today: null,           // YYYY-MM-DD, Europe/London, by the server's clock (set by the tick)
   lastMessageAt: 0,      // Date.now() of the last message of any type
   skewMs: 0,             // server clock minus ours, from server_time
 };
@@ -201,6 +211,12 @@ function createTile(id) {
   badge.append(icon, badgeText);
   const time = el('span', 't-time');
   foot.append(badge, time);
+  // Against the goal agreed for this series, when there is one: in words, shape and colour.
+  const traj = el('div', 't-traj');
+  const trajIcon = makeIcon('bar');
+  const trajText = el('span', 'tj-text');
+  traj.append(trajIcon, trajText);
+  traj.hidden = true;
   // The last hours as a faint line behind the value (absolutely placed: the layout ignores it).
   const spark = document.createElementNS(SVG_NS, 'svg');
   spark.setAttribute('class', 't-spark');
@@ -209,7 +225,7 @@ function createTile(id) {
   spark.setAttribute('aria-hidden', 'true');
   const line = document.createElementNS(SVG_NS, 'polyline');
   spark.appendChild(line);
-  node.append(spark, label, sub, reason, main, foot);
+  node.append(spark, label, sub, reason, main, traj, foot);
   if (options.onTileClick) {
     node.tabIndex = 0;
     node.setAttribute('role', 'button');
@@ -225,7 +241,7 @@ function createTile(id) {
   });
   return {
     id, node, label, sub, reason, main, value, num, unit, lastKnown, foot, badge, icon, badgeText, time,
-    spark, line, sparkAt: 0,
+    traj, trajIcon, trajText, spark, line, sparkAt: 0,
     column: null, entry: null, valueText: null,
   };
 }
@@ -279,6 +295,7 @@ function renderTile(t, e, prev, animate) {
     sizeValue(t);
   }
   renderTime(t, now());
+  if (renderTrajectory(t)) requestLayout();
   // A line that comes or goes (a reason, a pending status, a caption) changes the room left
   // for the rest of the tile: measure again.
   const shape = `${t.reason.hidden}|${t.node.dataset.pending || ''}|${t.lastKnown.hidden}|${t.label.textContent}|${t.sub.textContent}`;
@@ -293,6 +310,30 @@ function renderTile(t, e, prev, animate) {
       restartAnimation(t.value, 'changed');
     }
   }
+}
+
+// Today as the trajectories count days: the local day in Europe/London by the server's clock.
+function today() {
+  if (state.today === null) state.today = localDay(now());
+  return state.today;
+}
+
+// The tile's line against its goal's trajectory. Returns true when the tile needs measuring
+// again: the line came or went, or its words grew longer than they were when last measured.
+function renderTrajectory(t) {
+  const goal = goalFor(t.entry);
+  const wasHidden = t.traj.hidden;
+  if (!goal) {
+    t.traj.hidden = true;
+    delete t.traj.dataset.traj;
+    return !wasHidden;
+  }
+  const j = judge(goal, t.entry, today());
+  setIcon(t.trajIcon, TRAJ_ICON[j.state]);
+  setText(t.trajText, j.words);
+  if (t.traj.dataset.traj !== j.state) t.traj.dataset.traj = j.state;
+  t.traj.hidden = false;
+  return wasHidden || (t.trajLen !== undefined && j.words.length > t.trajLen);
 }
 
 function renderTime(t, nowMs) {
@@ -500,6 +541,10 @@ function gridFor(counts, box) {
     if (!best) return null;
     headH = Math.round(unitFor(best.tileW, best.tileH, H) * 2.9);
   }
+  // The last pass's tiles were sized for the heading before it: they take what the final
+  // heading leaves, or a taller heading would push the last row off the board.
+  best.tileH = (H - headH - gap * best.rows) / best.rows;
+  if (best.tileH <= 0) return null;
   best.headH = headH;
   best.gap = gap;
   best.colGap = colGap;
@@ -701,6 +746,7 @@ function textFits(groups, u) {
       if (over(t.node) || over(t.label) || over(t.sub) || over(t.foot)) return false;
       if (!t.reason.hidden && over(t.reason)) return false;
       if (!t.lastKnown.hidden && over(t.lastKnown)) return false;
+      if (!t.traj.hidden && over(t.traj)) return false;
       if (t.main.clientHeight < u * 1.6 * 1.22) return false;
     }
   }
@@ -711,6 +757,7 @@ function textFits(groups, u) {
 function measureMain(t) {
   t.room = { w: t.main.clientWidth, h: t.main.clientHeight };
   t.footLen = t.foot.textContent.length;
+  t.trajLen = t.traj.hidden ? 0 : t.trajText.textContent.length;
   sizeValue(t);
 }
 
@@ -981,8 +1028,36 @@ function applySnapshot(msg) {
   for (const id of [...ui.tiles.keys()]) if (!keep.has(id)) removeEntry(id);
   if (msg.level && typeof msg.level === 'object') setLevel(msg.level);
   if (Array.isArray(msg.alerts)) setAlerts(msg.alerts);
+  if (Array.isArray(msg.goals)) setGoals(msg.goals);
+  if (Array.isArray(msg.actions)) setActions(msg.actions);
   state.seq = msg.seq;
   requestLayout();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The meeting's lists: agreed goals and the actions still to do. Both arrive whole (in the
+// snapshot and in `goals`/`actions` messages) and replace what was there.
+
+function objects(list) {
+  return Array.isArray(list) ? list.filter((x) => x && typeof x === 'object') : [];
+}
+
+function setGoals(list) {
+  state.goals = objects(list);
+  let changed = false;
+  for (const t of ui.tiles.values()) if (renderTrajectory(t)) changed = true;
+  if (changed) requestLayout();
+}
+
+function setActions(list) {
+  state.actions = objects(list);
+}
+
+// The goal agreed for an entry's series, or null.
+function goalFor(e) {
+  if (!e) return null;
+  return state.goals.find((g) => g.partner === e.partner && g.metric === e.key &&
+    (typeof g.site === 'string' ? g.site : '') === e.site) || null;
 }
 
 function applyDelta(msg) {
@@ -1118,17 +1193,33 @@ function onMessage(data) {
       // A heartbeat carries the last seq sent; one above ours means a delta went missing.
       if (conn.gotSnapshot && Number.isInteger(msg.seq) && msg.seq > state.seq) {
         drop(4000, 'seq gap');
-        return;
       }
-      break;
+      return;
     case 'level':
       setLevel(msg);
       break;
     case 'alerts':
       setAlerts(msg.alerts);
       break;
+    case 'goals':
+      setGoals(msg.goals);
+      break;
+    case 'actions':
+      setActions(msg.actions);
+      break;
     default:
-      break; // pong, error, alert and types of later versions: nothing to draw yet
+      return; // pong, error, alert and types of later versions: nothing to draw yet
+  }
+  notifySubscribers();
+}
+
+// Pages built on the board (manager view, huddle) hear of every applied message.
+const subscribers = new Set();
+
+function notifySubscribers() {
+  const view = window.commcell;
+  for (const fn of [...subscribers]) {
+    try { fn(view); } catch (err) { console.error(err); }
   }
 }
 
@@ -1157,6 +1248,16 @@ function tick() {
   setText(ui.clock, timeFmt.format(n));
   ui.clock.dateTime = new Date(n).toISOString();
   updateFreshness(t);
+  // At midnight the trajectories expect the new day's values and actions fall due.
+  const day = localDay(n);
+  if (state.today !== null && day !== state.today) {
+    state.today = day;
+    let changed = false;
+    for (const tile of ui.tiles.values()) if (renderTrajectory(tile)) changed = true;
+    if (changed) requestLayout();
+    notifySubscribers();
+  }
+  state.today = day;
   for (const tile of ui.tiles.values()) {
     renderTime(tile, n);
     if (tile.entry && tile.node.dataset.pending) renderBadge(tile, tile.entry, n);
@@ -1183,6 +1284,9 @@ function exposeState() {
     partners: { get: () => [...state.partners.values()].map((p) => Object.freeze({ ...p })), enumerable: true },
     level: { get: () => (state.level ? Object.freeze({ ...state.level }) : null), enumerable: true },
     alerts: { get: () => state.alerts.slice(), enumerable: true },
+    goals: { get: () => state.goals.slice(), enumerable: true },
+    actions: { get: () => state.actions.slice(), enumerable: true },
+    today: { get: () => today(), enumerable: true },
     connection: { get: () => state.connection, enumerable: true },
   });
   Object.freeze(view);
@@ -1219,11 +1323,23 @@ export function boardState() {
   return window.commcell;
 }
 
+// Call fn(boardState()) after every message applied (snapshot, delta, level, alerts, goals,
+// actions). Returns the function that stops it.
+export function subscribe(fn) {
+  subscribers.add(fn);
+  return () => { subscribers.delete(fn); };
+}
+
 // A note shown in the connection-lost banner instead of "reconnecting…" (e.g. why: not signed
 // in); null puts the usual words back.
 export function setLostNote(text) {
   ui.lostNote = text || null;
   if (state.connection === 'lost') setConnection('lost');
+}
+
+// Now by the server's clock (ms since the epoch): this screen's clock corrected for its skew.
+export function serverNow() {
+  return now();
 }
 
 // The formatting helpers, for the manager view's tables and charts.

@@ -1,71 +1,19 @@
 // commcell manager view: the live board (shared with the wall display through board.js) plus
-// drill-down, history charts, threshold editing, alerts, the audit log, the on-call rota, and for
-// admins users, wall display tokens, partners and rota changes.
+// drill-down, history charts (with a goal's trajectory and daily figures), threshold editing,
+// alerts, the audit log, the on-call rota, and for admins users, wall display tokens, partners
+// and rota changes. Goals, actions and the board report have modules of their own
+// (manager_goals.js, manager_actions.js, manager_report.js).
 //
 // Every change goes to the JSON API with the session's CSRF token in X-CSRF-Token; the server
 // validates it, saves it in the hub, writes the audit row and pushes the result to every display.
 // The page never trusts itself: it shows the server's error messages as they come.
 
-import { startBoard, setFilter, boardState, formatNumber, formatObserved, partnerLabel } from './board.js';
+import { startBoard, setFilter, boardState, formatNumber, partnerLabel } from './board.js';
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-
-const $ = (id) => document.getElementById(id);
-const me = { user: '', role: 'none', kind: 'anonymous', csrf: null };
-const ROLE_RANK = { none: 0, display: 1, manager: 2, admin: 3 };
-
-// ---------------------------------------------------------------------------------------------
-// API
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super((body && body.error) || `HTTP ${status}`);
-    this.status = status;
-    this.body = body || {};
-  }
-}
-
-async function api(method, path, body) {
-  const headers = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET' && me.csrf) headers['X-CSRF-Token'] = me.csrf;
-  const res = await fetch(path, {
-    method, headers, credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let data = null;
-  try { data = await res.json(); } catch (err) { data = null; }
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
-}
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? '' : v);
-  }
-  for (const c of children) if (c !== null && c !== undefined) e.append(c);
-  return e;
-}
-
-function show(node, on) { node.hidden = !on; }
-
-function say(node, text) {
-  node.textContent = text || '';
-  node.hidden = !text;
-}
-
-const when = (iso) => (iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : '—');
-const num = (v) => (v === null || v === undefined ? '' : String(v));
-
-// "" -> null, a number -> the number, anything else stays text: the server says what is wrong.
-function parseField(text) {
-  const t = text.trim();
-  if (t === '') return null;
-  const n = Number(t);
-  return Number.isFinite(n) ? n : t;
-}
+import { me, ROLE_RANK, $, api, el, show, say, when, num, parseField, fillSelect } from './manager_util.js';
+import { setupGoals, openGoalsTab, loadGoals, onGoalsChanged, goalSeries } from './manager_goals.js';
+import { setupActions, openActionsTab } from './manager_actions.js';
+import { setupReport } from './manager_report.js';
 
 // ---------------------------------------------------------------------------------------------
 // Signing in
@@ -144,6 +92,7 @@ function enter() {
     boardStarted = true;
     startBoard({ filter: null, onTileClick: selectEntry });
     setInterval(() => { refreshPickers(); refreshDetail(); }, 1000);
+    loadGoals().catch((err) => console.error(err));
   }
 }
 
@@ -176,15 +125,6 @@ function refreshPickers() {
   fillSelect(siteSel, [['*', 'All sites'], ...sites]);
 }
 
-function fillSelect(sel, options) {
-  const want = options.map((o) => o[0]).join('\u0001');
-  if (sel.dataset.options === want) return;
-  const keep = sel.value;
-  sel.replaceChildren(...options.map(([v, t]) => el('option', { value: v }, t)));
-  sel.dataset.options = want;
-  if (options.some((o) => o[0] === keep)) sel.value = keep;
-}
-
 function applyFilter() {
   const p = $('filter-partner').value;
   const s = $('filter-site').value;
@@ -195,7 +135,7 @@ function applyFilter() {
 // ---------------------------------------------------------------------------------------------
 // Detail: history chart and thresholds of one tile
 
-const detail = { entry: null, range: 86400, chart: null, thresholds: null };
+const detail = { entry: null, range: 86400, chart: null, thresholds: null, ticket: 0 };
 
 // In words: the partner's label, not its key (the keys are in the line's tooltip)
 function describe(e) {
@@ -261,39 +201,75 @@ function currentEntry() {
   return (view && view.entries.find((x) => x.partner === e.partner && x.key === e.key && x.site === e.site)) || e;
 }
 
+// Tables keyed on their first column (x, seconds) merged into one for uPlot: every x of any
+// table, undefined where a table has no value there. uPlot draws a line across undefined and
+// breaks it at null, so a gap in the history stays a gap and another table's x does not make one.
+function joinTables(tables) {
+  const xs = [...new Set(tables.flatMap((t) => t[0]))].sort((a, b) => a - b);
+  const out = [xs];
+  for (const t of tables) {
+    const at = new Map(t[0].map((x, i) => [x, i]));
+    for (const col of t.slice(1)) out.push(xs.map((x) => (at.has(x) ? col[at.get(x)] : undefined)));
+  }
+  return out;
+}
+
 async function loadChart() {
   const e = currentEntry();
+  const ticket = ++detail.ticket;
   const to = Date.now();
   const from = to - detail.range * 1000;
   const q = new URLSearchParams({ partner: e.partner, metric: e.key, site: e.site, from: String(from), to: String(to) });
-  const data = await api('GET', `/api/history?${q}`);
+  const [data, goal] = await Promise.all([api('GET', `/api/history?${q}`), goalSeries(e.partner, e.key, e.site, from, to)]);
+  if (ticket !== detail.ticket) return;   // a later range or tile was chosen meanwhile
   const pts = data.points || [];
-  const xs = pts.map((p) => Date.parse(p.t) / 1000);
-  const line = (v) => xs.map(() => (typeof v === 'number' ? v : null));
-  const series = [xs, pts.map((p) => p.avg), pts.map((p) => p.min), pts.map((p) => p.max), line(e.amber), line(e.red)];
+  const hx = pts.map((p) => Date.parse(p.t) / 1000);
+  // the threshold lines run across the whole range, history or not
+  const edge = [from / 1000, to / 1000];
+  const level = (v) => edge.map(() => (typeof v === 'number' ? v : null));
+  const tables = [[hx, pts.map((p) => p.avg), pts.map((p) => p.min), pts.map((p) => p.max)], [edge, level(e.amber), level(e.red)]];
+  const seriesOpts = [
+    {},
+    { label: 'average', stroke: '#8cc8ff', width: 2 },
+    { label: 'min', stroke: '#5b7a99', width: 1, dash: [4, 4] },
+    { label: 'max', stroke: '#5b7a99', width: 1, dash: [4, 4] },
+    { label: 'amber line', stroke: '#ffb31a', width: 1, points: { show: false } },
+    { label: 'red line', stroke: '#ff4f4f', width: 1, points: { show: false } },
+  ];
+  if (goal) {
+    // told apart without colour: the trajectory by its long dashes, the daily figures by dots
+    tables.push([goal.xs, goal.trajectory, goal.daily]);
+    seriesOpts.push(
+      { label: 'trajectory (dashed)', stroke: '#f2f2f2', width: 2, dash: [12, 6], points: { show: false } },
+      { label: 'daily figure (dots)', stroke: '#7ee2a8', width: 1,
+        points: { show: true, size: 9, width: 2, stroke: '#7ee2a8', fill: '#0b1118' } });
+  }
   const box = $('chart');
   const width = Math.max(280, box.clientWidth - 4);
+  // British dates on the time axis ("27 Nov", not uPlot's "11/27"); hours for a day or less
+  const tick = new Intl.DateTimeFormat('en-GB', detail.range > 2 * 86400 ? { day: 'numeric', month: 'short' } : { hour: '2-digit', minute: '2-digit' });
   const opts = {
     width, height: Math.max(180, Math.min(340, Math.round(width * 0.5))),
     scales: { x: { time: true, range: [from / 1000, to / 1000] } },
     axes: [
-      { stroke: '#a9b6c4', grid: { stroke: '#243140' }, ticks: { stroke: '#2c3947' } },
+      { stroke: '#a9b6c4', grid: { stroke: '#243140' }, ticks: { stroke: '#2c3947' },
+        values: (u, splits) => splits.map((x) => tick.format(new Date(x * 1000))) },
       { stroke: '#a9b6c4', grid: { stroke: '#243140' }, ticks: { stroke: '#2c3947' }, size: 56 },
     ],
-    series: [
-      {},
-      { label: 'average', stroke: '#8cc8ff', width: 2 },
-      { label: 'min', stroke: '#5b7a99', width: 1, dash: [4, 4] },
-      { label: 'max', stroke: '#5b7a99', width: 1, dash: [4, 4] },
-      { label: 'amber', stroke: '#ffb31a', width: 1 },
-      { label: 'red', stroke: '#ff4f4f', width: 1 },
-    ],
+    series: seriesOpts,
     legend: { live: true },
   };
+  const joined = joinTables(tables);
   if (detail.chart) detail.chart.destroy();
   box.replaceChildren();
-  detail.chart = new uPlot(opts, series, box);
-  say($('chart-note'), pts.length ? `${pts.length} points, one per ${Math.round(data.step / 60)} min` : 'No history in this range yet.');
+  detail.chart = new uPlot(opts, joined, box);
+  detail.drawn = { partner: e.partner, metric: e.key, site: e.site, from, to };
+  const parts = [pts.length ? `${pts.length} points, one per ${Math.round(data.step / 60)} min.` : 'No history in this range yet.'];
+  if (goal) {
+    parts.push(goal.words);
+    parts.push(goal.problem ? `(${goal.problem})` : `${goal.dailyCount} daily figure${goal.dailyCount === 1 ? '' : 's'} around this range.`);
+  }
+  say($('chart-note'), parts.join(' '));
 }
 
 async function loadThresholds() {
@@ -375,6 +351,23 @@ async function clearOverride() {
     await loadThresholdForm();
   }
 }
+
+// For tests and tools: what the chart shows now (uPlot's series and data), read-only.
+window.commcellManager = Object.freeze({
+  chart() {
+    const c = detail.chart;
+    if (!c) return null;
+    return {
+      series: detail.drawn,
+      labels: c.series.slice(1).map((s) => s.label),
+      dash: c.series.slice(1).map((s) => (s.dash ? [...s.dash] : null)),
+      data: c.data.map((col) => col.map((v) => (v === undefined ? null : v))),
+    };
+  },
+});
+
+loaders.goals = openGoalsTab;
+loaders.actions = openActionsTab;
 
 // ---------------------------------------------------------------------------------------------
 // Thresholds page: every metric and override, editable in place
@@ -859,6 +852,10 @@ async function main() {
   $('person-add-contact').addEventListener('click', () => $('person-contacts').append(contactRow()));
   $('silence-form').addEventListener('submit', addSilence);
   $('audit-more').addEventListener('click', () => loaders.audit(true));
+  setupGoals();
+  setupActions();
+  setupReport();
+  onGoalsChanged(() => { if (detail.entry) loadChart().catch((err) => say($('chart-note'), err.message)); });
   for (const b of document.querySelectorAll('[data-range]')) {
     b.addEventListener('click', () => {
       detail.range = Number(b.dataset.range);

@@ -5,7 +5,8 @@
 // bar, so it is not left on the screen or in the history. From then on the cookie opens the
 // WebSocket; the display stays signed in until an admin revokes its token.
 
-import { startBoard, setLostNote } from './board.js';
+import { startBoard, setLostNote, subscribe } from './board.js';
+import { createActionsStrip } from './actions_strip.js';
 
 async function exchangeToken() {
   const url = new URL(location.href);
@@ -57,6 +58,9 @@ function dwellSeconds() {
 async function main() {
   const dwell = dwellSeconds();
   await exchangeToken();
+  const strip = createActionsStrip(document.getElementById('actions'));
+  // every applied message, and the tick at midnight when actions fall due
+  subscribe((board) => strip.update(board.actions, board.today));
   startBoard({ onLost: checkSession, labels: 'short', paging: true, dwellMs: dwell * 1000 });
 }
 

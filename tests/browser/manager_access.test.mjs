@@ -26,7 +26,7 @@ const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch:
 // The page's CSP allows no inline script: axe goes in through the DevTools protocol instead.
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
-const TABS = ['board', 'thresholds', 'alerts', 'audit', 'users', 'tokens', 'partners', 'rota'];
+const TABS = ['board', 'thresholds', 'goals', 'actions', 'report', 'alerts', 'audit', 'users', 'tokens', 'partners', 'rota'];
 
 // Seeded by the harness (common.mjs's ED): acute's 4-hour performance.
 const ED_DEFINITION = 'Share of A&E attendances that departed since midnight within 4 hours of arrival. Standard 95%.';

@@ -247,6 +247,13 @@ START_TEST(webroot_allow_list)
 	ck_assert_str_eq(file, "manager.html");
 	ck_assert(cc_webroot_lookup("/manager/wall.css", file, sizeof file, &mime));
 	ck_assert_str_eq(file, "wall.css");
+	ck_assert(cc_webroot_lookup("/huddle", file, sizeof file, &mime));
+	ck_assert_str_eq(file, "huddle.html");
+	ck_assert(cc_webroot_lookup("/huddle/", file, sizeof file, &mime));
+	ck_assert_str_eq(file, "huddle.html");
+	ck_assert(cc_webroot_lookup("/huddle/huddle.js", file, sizeof file, &mime));
+	ck_assert_str_eq(file, "huddle.js");
+	ck_assert(!cc_webroot_lookup("/huddle/../manager.html", file, sizeof file, &mime));
 	ck_assert(cc_webroot_lookup("/board.js", file, sizeof file, &mime));
 	ck_assert_str_eq(mime, "text/javascript; charset=utf-8");
 	ck_assert(cc_webroot_lookup("/vendor/uplot/uPlot.esm.js", file, sizeof file, &mime));
