@@ -21,9 +21,15 @@
 -- (thresholds and queries changed since then in the demo partners are set back).
 --
 -- Conventions of the queries:
+--   * every query is evaluated as of an instant, $1::timestamptz, where a live-only query would
+--     say now() (the feeds are as_of, sql/hub/020_backfill.sql): live polls pass the instant the
+--     poll is sent, and the backfill passes past instants to fill history from the partner's own
+--     rows. So nothing may depend on the clock except through $1, and a row must be counted by
+--     its own times, never by being there: a row stamped after $1 has not happened yet;
 --   * "since midnight" is local midnight in Europe/London, whatever the session's time zone:
---       date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
---   * rows dated after now() are ignored (a clock ahead at the partner must not count);
+--       date_trunc('day', $1::timestamptz AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
+--   * rows dated after $1 are ignored (at $1 they had not happened; live, a clock ahead at the
+--     partner must not count);
 --   * a rate with nothing to count returns no row for that site (the tile keeps its last value
 --     and goes stale) rather than a NULL, which commcell would quarantine;
 --   * a count returns a row for every site, zero included;
@@ -221,6 +227,49 @@ ON CONFLICT (partner, key) DO UPDATE
        position = EXCLUDED.position,
        line_inclusive = EXCLUDED.line_inclusive;
 
+-- How each metric's daily figure is formed from its history (sql/hub/016_goals.sql, docs/metrics.md
+-- "Daily figures and goals"):
+--   last  measures over "since midnight", and rolling 24-hour windows: the value at the end of the
+--         day covers that day (the 4-hour performance of the day's departures, the day's
+--         Category 2 mean, the day's handovers over 60 minutes);
+--   mean  rolling short windows and positions whose typical level is the question (calls in the
+--         last hour, the 4-hour abandonment rate, bed occupancy, patients awaiting a package);
+--   max   positions whose worst moment is the question (crowding in A&E, patients waiting for a
+--         bed, escalation beds opened).
+UPDATE commcell.metric AS m SET daily = d.daily
+  FROM (VALUES
+    ('111', '111.calls_offered', 'mean'),
+    ('111', '111.abandoned_pct', 'mean'),
+    ('111', '111.answered_60s_pct', 'mean'),
+    ('111', 'ooh.cases_waiting', 'mean'),
+    ('ambulance', 'ambulance.cat1_mean_min', 'last'),
+    ('ambulance', 'ambulance.cat1_p90_min', 'last'),
+    ('ambulance', 'ambulance.cat2_mean_min', 'last'),
+    ('ambulance', 'ambulance.cat2_p90_min', 'last'),
+    ('ambulance', 'ambulance.cat3_p90_min', 'last'),
+    ('ambulance', 'ambulance.cat4_p90_min', 'last'),
+    ('ambulance', 'ambulance.handovers_over_30_min', 'last'),
+    ('ambulance', 'ambulance.handovers_over_60_min', 'last'),
+    ('acute', 'ed.four_hour_performance', 'last'),
+    ('acute', 'ed.four_hour_performance_type1', 'last'),
+    ('acute', 'ed.arrivals_last_hour', 'mean'),
+    ('acute', 'ed.patients_in_department', 'max'),
+    ('acute', 'ed.twelve_hours_from_arrival', 'max'),
+    ('acute', 'ed.twelve_hours_from_arrival_type1', 'last'),
+    ('acute', 'admission.dta_waiting', 'max'),
+    ('acute', 'beds.ga_occupancy', 'mean'),
+    ('acute', 'beds.paediatric_ga_occupancy', 'mean'),
+    ('acute', 'beds.escalation_beds_open', 'max'),
+    ('acute', 'discharge.nctr_patients', 'last'),   -- remaining now + discharged since midnight
+    ('acute', 'discharge.nctr_remaining', 'mean'),
+    ('acute', 'discharge.discharges_today', 'last'),
+    ('community', 'community.packages_awaited', 'mean'),
+    ('community', 'community.virtual_ward_occupancy', 'mean'),
+    ('mental_health', 'mental_health.crisis_referrals_waiting', 'mean'),
+    ('mental_health', 'mental_health.out_of_area_placements', 'mean')
+  ) AS d (partner, key, daily)
+ WHERE m.partner = d.partner AND m.key = d.key AND m.daily IS DISTINCT FROM d.daily;
+
 -- Metrics of the demo partners that this file no longer defines (renamed or dropped keys); their
 -- query feeds go with them (ON DELETE CASCADE).
 DELETE FROM commcell.metric AS m
@@ -245,8 +294,8 @@ INSERT INTO seed_feed (partner, metric, poll_interval_ms, statement_timeout_ms, 
 ('111', '111.calls_offered', 5000, 5000, $q$
 SELECT ''::text AS site, count(*)::double precision AS value
   FROM ops.call AS c
- WHERE c.connected_at > now() - interval '1 hour'
-   AND c.connected_at <= now()
+ WHERE c.connected_at > $1::timestamptz - interval '1 hour'
+   AND c.connected_at <= $1::timestamptz
 $q$),
 
 -- Abandoned calls, NHS 111 minimum data set definition (NHS England, NHS 111 statistics, e.g.
@@ -257,12 +306,12 @@ $q$),
 -- call whose abandonment is stamped after now.
 ('111', '111.abandoned_pct', 5000, 5000, $q$
 SELECT ''::text AS site,
-       (100.0 * count(*) FILTER (WHERE c.abandoned_at <= now()
+       (100.0 * count(*) FILTER (WHERE c.abandoned_at <= $1::timestamptz
                                    AND c.abandoned_at - c.connected_at > interval '30 seconds')
               / count(*))::double precision AS value
   FROM ops.call AS c
- WHERE c.connected_at > now() - interval '4 hours'
-   AND c.connected_at <= now()
+ WHERE c.connected_at > $1::timestamptz - interval '4 hours'
+   AND c.connected_at <= $1::timestamptz
 HAVING count(*) > 0
 $q$),
 
@@ -274,8 +323,8 @@ SELECT ''::text AS site,
        (100.0 * count(*) FILTER (WHERE c.answered_at - c.connected_at <= interval '60 seconds')
               / count(*))::double precision AS value
   FROM ops.call AS c
- WHERE c.answered_at > now() - interval '4 hours'
-   AND c.answered_at <= now()
+ WHERE c.answered_at > $1::timestamptz - interval '4 hours'
+   AND c.answered_at <= $1::timestamptz
 HAVING count(*) > 0
 $q$),
 
@@ -284,9 +333,9 @@ $q$),
 ('111', 'ooh.cases_waiting', 5000, 5000, $q$
 SELECT ''::text AS site, count(*)::double precision AS value
   FROM ops.ooh_case AS o
- WHERE (o.called_back_at IS NULL OR o.called_back_at > now())
-   AND (o.closed_at IS NULL OR o.closed_at > now())
-   AND o.created_at <= now()
+ WHERE (o.called_back_at IS NULL OR o.called_back_at > $1::timestamptz)
+   AND (o.closed_at IS NULL OR o.closed_at > $1::timestamptz)
+   AND o.created_at <= $1::timestamptz
 $q$),
 
 -- ---- Ambulance (sql/partner-ops/ambulance.sql) -------------------------------------------------
@@ -307,8 +356,8 @@ SELECT ''::text AS site,
           / 60)::double precision AS value
   FROM ops.incident AS i
  WHERE i.category = 1
-   AND i.clock_stop_at > now() - interval '24 hours'
-   AND i.clock_stop_at <= now()
+   AND i.clock_stop_at > $1::timestamptz - interval '24 hours'
+   AND i.clock_stop_at <= $1::timestamptz
 HAVING count(*) > 0
 $q$),
 ('ambulance', 'ambulance.cat1_p90_min', 15000, 5000, $q$
@@ -319,8 +368,8 @@ SELECT ''::text AS site,
           / 60)::double precision AS value
   FROM ops.incident AS i
  WHERE i.category = 1
-   AND i.clock_stop_at > now() - interval '24 hours'
-   AND i.clock_stop_at <= now()
+   AND i.clock_stop_at > $1::timestamptz - interval '24 hours'
+   AND i.clock_stop_at <= $1::timestamptz
 HAVING count(*) > 0
 $q$),
 ('ambulance', 'ambulance.cat2_mean_min', 15000, 5000, $q$
@@ -330,8 +379,8 @@ SELECT ''::text AS site,
           / 60)::double precision AS value
   FROM ops.incident AS i
  WHERE i.category = 2
-   AND i.clock_stop_at > now() - interval '24 hours'
-   AND i.clock_stop_at <= now()
+   AND i.clock_stop_at > $1::timestamptz - interval '24 hours'
+   AND i.clock_stop_at <= $1::timestamptz
 HAVING count(*) > 0
 $q$),
 ('ambulance', 'ambulance.cat2_p90_min', 15000, 5000, $q$
@@ -342,8 +391,8 @@ SELECT ''::text AS site,
           / 60)::double precision AS value
   FROM ops.incident AS i
  WHERE i.category = 2
-   AND i.clock_stop_at > now() - interval '24 hours'
-   AND i.clock_stop_at <= now()
+   AND i.clock_stop_at > $1::timestamptz - interval '24 hours'
+   AND i.clock_stop_at <= $1::timestamptz
 HAVING count(*) > 0
 $q$),
 ('ambulance', 'ambulance.cat3_p90_min', 15000, 5000, $q$
@@ -354,8 +403,8 @@ SELECT ''::text AS site,
           / 60)::double precision AS value
   FROM ops.incident AS i
  WHERE i.category = 3
-   AND i.clock_stop_at > now() - interval '24 hours'
-   AND i.clock_stop_at <= now()
+   AND i.clock_stop_at > $1::timestamptz - interval '24 hours'
+   AND i.clock_stop_at <= $1::timestamptz
 HAVING count(*) > 0
 $q$),
 ('ambulance', 'ambulance.cat4_p90_min', 15000, 5000, $q$
@@ -366,8 +415,8 @@ SELECT ''::text AS site,
           / 60)::double precision AS value
   FROM ops.incident AS i
  WHERE i.category = 4
-   AND i.clock_stop_at > now() - interval '24 hours'
-   AND i.clock_stop_at <= now()
+   AND i.clock_stop_at > $1::timestamptz - interval '24 hours'
+   AND i.clock_stop_at <= $1::timestamptz
 HAVING count(*) > 0
 $q$),
 
@@ -382,9 +431,9 @@ SELECT h.code AS site, count(i.id)::double precision AS value
   FROM ops.hospital AS h
   LEFT JOIN ops.incident AS i
          ON i.hospital = h.code
-        AND i.at_hospital_at > now() - interval '24 hours'
-        AND i.at_hospital_at <= now()
-        AND least(now(), i.handover_at, i.closed_at) - i.at_hospital_at > interval '30 minutes'
+        AND i.at_hospital_at > $1::timestamptz - interval '24 hours'
+        AND i.at_hospital_at <= $1::timestamptz
+        AND least($1::timestamptz, i.handover_at, i.closed_at) - i.at_hospital_at > interval '30 minutes'
  GROUP BY h.code
 $q$),
 ('ambulance', 'ambulance.handovers_over_60_min', 5000, 5000, $q$
@@ -392,9 +441,9 @@ SELECT h.code AS site, count(i.id)::double precision AS value
   FROM ops.hospital AS h
   LEFT JOIN ops.incident AS i
          ON i.hospital = h.code
-        AND i.at_hospital_at > now() - interval '24 hours'
-        AND i.at_hospital_at <= now()
-        AND least(now(), i.handover_at, i.closed_at) - i.at_hospital_at > interval '60 minutes'
+        AND i.at_hospital_at > $1::timestamptz - interval '24 hours'
+        AND i.at_hospital_at <= $1::timestamptz
+        AND least($1::timestamptz, i.handover_at, i.closed_at) - i.at_hospital_at > interval '60 minutes'
  GROUP BY h.code
 $q$),
 
@@ -412,8 +461,8 @@ SELECT CASE WHEN grouping(a.site) = 1 THEN '' ELSE a.site END AS site,
                                        - date_trunc('minute', a.arrived_at, 'UTC') <= interval '4 hours')
               / count(*))::double precision AS value
   FROM ops.ed_attendance AS a
- WHERE a.departed_at >= date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
-   AND a.departed_at <= now()
+ WHERE a.departed_at >= date_trunc('day', $1::timestamptz AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
+   AND a.departed_at <= $1::timestamptz
  GROUP BY GROUPING SETS ((a.site), ())
 HAVING count(*) > 0
 $q$),
@@ -427,8 +476,8 @@ SELECT CASE WHEN grouping(a.site) = 1 THEN '' ELSE a.site END AS site,
               / count(*))::double precision AS value
   FROM ops.ed_attendance AS a
  WHERE a.department_type = 1
-   AND a.departed_at >= date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
-   AND a.departed_at <= now()
+   AND a.departed_at >= date_trunc('day', $1::timestamptz AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
+   AND a.departed_at <= $1::timestamptz
  GROUP BY GROUPING SETS ((a.site), ())
 HAVING count(*) > 0
 $q$),
@@ -439,8 +488,8 @@ SELECT s.code AS site, count(a.id)::double precision AS value
   FROM ops.site AS s
   LEFT JOIN ops.ed_attendance AS a
          ON a.site = s.code
-        AND a.arrived_at > now() - interval '1 hour'
-        AND a.arrived_at <= now()
+        AND a.arrived_at > $1::timestamptz - interval '1 hour'
+        AND a.arrived_at <= $1::timestamptz
  GROUP BY s.code
 $q$),
 
@@ -451,8 +500,8 @@ SELECT s.code AS site, count(a.id)::double precision AS value
   FROM ops.site AS s
   LEFT JOIN ops.ed_attendance AS a
          ON a.site = s.code
-        AND a.arrived_at <= now()
-        AND (a.departed_at IS NULL OR a.departed_at > now())
+        AND a.arrived_at <= $1::timestamptz
+        AND (a.departed_at IS NULL OR a.departed_at > $1::timestamptz)
  GROUP BY s.code
 $q$),
 
@@ -464,8 +513,8 @@ SELECT s.code AS site, count(a.id)::double precision AS value
   FROM ops.site AS s
   LEFT JOIN ops.ed_attendance AS a
          ON a.site = s.code
-        AND a.arrived_at < now() - interval '12 hours'
-        AND (a.departed_at IS NULL OR a.departed_at > now())
+        AND a.arrived_at < $1::timestamptz - interval '12 hours'
+        AND (a.departed_at IS NULL OR a.departed_at > $1::timestamptz)
  GROUP BY s.code
 $q$),
 
@@ -480,8 +529,8 @@ SELECT CASE WHEN grouping(s.code) = 1 THEN '' ELSE s.code END AS site,
   LEFT JOIN ops.ed_attendance AS a
          ON a.site = s.code
         AND a.department_type = 1
-        AND a.departed_at >= date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
-        AND a.departed_at <= now()
+        AND a.departed_at >= date_trunc('day', $1::timestamptz AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
+        AND a.departed_at <= $1::timestamptz
         AND date_trunc('minute', a.departed_at, 'UTC')
             - date_trunc('minute', a.arrived_at, 'UTC') > interval '12 hours'
  GROUP BY GROUPING SETS ((s.code), ())
@@ -493,8 +542,8 @@ SELECT s.code AS site, count(a.id)::double precision AS value
   FROM ops.site AS s
   LEFT JOIN ops.ed_attendance AS a
          ON a.site = s.code
-        AND a.decided_to_admit_at <= now()
-        AND (a.departed_at IS NULL OR a.departed_at > now())
+        AND a.decided_to_admit_at <= $1::timestamptz
+        AND (a.departed_at IS NULL OR a.departed_at > $1::timestamptz)
  GROUP BY s.code
 $q$),
 
@@ -508,7 +557,7 @@ SELECT CASE WHEN grouping(w.site) = 1 THEN '' ELSE w.site END AS site,
  CROSS JOIN LATERAL (SELECT s.core_beds_open, s.escalation_beds_open, s.beds_occupied
                        FROM ops.bed_state AS s
                       WHERE s.ward = w.code
-                        AND s.recorded_at <= now()
+                        AND s.recorded_at <= $1::timestamptz
                       ORDER BY s.recorded_at DESC
                       LIMIT 1) AS b
  WHERE w.bed_type = 'adult_ga'
@@ -524,7 +573,7 @@ SELECT CASE WHEN grouping(w.site) = 1 THEN '' ELSE w.site END AS site,
  CROSS JOIN LATERAL (SELECT s.core_beds_open, s.escalation_beds_open, s.beds_occupied
                        FROM ops.bed_state AS s
                       WHERE s.ward = w.code
-                        AND s.recorded_at <= now()
+                        AND s.recorded_at <= $1::timestamptz
                       ORDER BY s.recorded_at DESC
                       LIMIT 1) AS b
  WHERE w.bed_type = 'paediatric_ga'
@@ -540,7 +589,7 @@ SELECT ''::text AS site, coalesce(sum(b.escalation_beds_open), 0)::double precis
  CROSS JOIN LATERAL (SELECT s.escalation_beds_open
                        FROM ops.bed_state AS s
                       WHERE s.ward = w.code
-                        AND s.recorded_at <= now()
+                        AND s.recorded_at <= $1::timestamptz
                       ORDER BY s.recorded_at DESC
                       LIMIT 1) AS b
  WHERE w.bed_type IN ('adult_ga', 'paediatric_ga')
@@ -561,26 +610,26 @@ $q$),
 SELECT ''::text AS site, count(*)::double precision AS value
   FROM ops.inpatient_spell AS p
   JOIN ops.ward AS w ON w.code = p.ward AND w.bed_type = 'adult_ga'
- WHERE p.nctr_at <= now()
+ WHERE p.nctr_at <= $1::timestamptz
    AND (p.discharged_at IS NULL
-        OR p.discharged_at > now()
-        OR (p.discharged_at >= date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
+        OR p.discharged_at > $1::timestamptz
+        OR (p.discharged_at >= date_trunc('day', $1::timestamptz AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
             AND p.nctr_at <= p.discharged_at))
 $q$),
 ('acute', 'discharge.nctr_remaining', 15000, 5000, $q$
 SELECT ''::text AS site, count(*)::double precision AS value
   FROM ops.inpatient_spell AS p
   JOIN ops.ward AS w ON w.code = p.ward AND w.bed_type = 'adult_ga'
- WHERE p.nctr_at <= now()
-   AND (p.discharged_at IS NULL OR p.discharged_at > now())
+ WHERE p.nctr_at <= $1::timestamptz
+   AND (p.discharged_at IS NULL OR p.discharged_at > $1::timestamptz)
 $q$),
 ('acute', 'discharge.discharges_today', 15000, 5000, $q$
 SELECT ''::text AS site, count(*)::double precision AS value
   FROM ops.inpatient_spell AS p
   JOIN ops.ward AS w ON w.code = p.ward AND w.bed_type = 'adult_ga'
  WHERE p.nctr_at <= p.discharged_at
-   AND p.discharged_at >= date_trunc('day', now() AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
-   AND p.discharged_at <= now()
+   AND p.discharged_at >= date_trunc('day', $1::timestamptz AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London'
+   AND p.discharged_at <= $1::timestamptz
 $q$),
 
 -- ---- Community (sql/partner-ops/community.sql) -------------------------------------------------
@@ -589,9 +638,9 @@ $q$),
 ('community', 'community.packages_awaited', 15000, 5000, $q$
 SELECT ''::text AS site, count(*)::double precision AS value
   FROM ops.care_package_request AS r
- WHERE (r.started_at IS NULL OR r.started_at > now())
-   AND (r.cancelled_at IS NULL OR r.cancelled_at > now())
-   AND r.requested_at <= now()
+ WHERE (r.started_at IS NULL OR r.started_at > $1::timestamptz)
+   AND (r.cancelled_at IS NULL OR r.cancelled_at > $1::timestamptz)
+   AND r.requested_at <= $1::timestamptz
 $q$),
 
 -- ---- Mental health (sql/partner-ops/mental_health.sql) ------------------------------------------
@@ -600,9 +649,9 @@ $q$),
 ('mental_health', 'mental_health.crisis_referrals_waiting', 5000, 5000, $q$
 SELECT ''::text AS site, count(*)::double precision AS value
   FROM ops.crisis_referral AS r
- WHERE (r.assessed_at IS NULL OR r.assessed_at > now())
-   AND (r.closed_at IS NULL OR r.closed_at > now())
-   AND r.received_at <= now()
+ WHERE (r.assessed_at IS NULL OR r.assessed_at > $1::timestamptz)
+   AND (r.closed_at IS NULL OR r.closed_at > $1::timestamptz)
+   AND r.received_at <= $1::timestamptz
 $q$),
 
 -- Inappropriate out-of-area placements active now, as NHS England's OAPs collection defines them:
@@ -614,16 +663,17 @@ SELECT ''::text AS site, count(*)::double precision AS value
   FROM ops.placement AS p
  WHERE p.out_of_area
    AND p.reason = 'no_local_bed'
-   AND p.started_at <= now()
-   AND (p.ended_at IS NULL OR p.ended_at > now())
+   AND p.started_at <= $1::timestamptz
+   AND (p.ended_at IS NULL OR p.ended_at > $1::timestamptz)
 $q$);
 
 -- Upsert by (partner, metric): there is at most one query feed per metric.
-INSERT INTO commcell.feed (partner, kind, metric, query, poll_interval_ms, statement_timeout_ms, enabled)
-SELECT partner, 'query', metric, btrim(query, E'\n'), poll_interval_ms, statement_timeout_ms, true
+INSERT INTO commcell.feed (partner, kind, metric, query, as_of, poll_interval_ms, statement_timeout_ms, enabled)
+SELECT partner, 'query', metric, btrim(query, E'\n'), true, poll_interval_ms, statement_timeout_ms, true
   FROM seed_feed
 ON CONFLICT (partner, metric) WHERE kind = 'query' DO UPDATE
    SET query = EXCLUDED.query,
+       as_of = true,
        poll_interval_ms = EXCLUDED.poll_interval_ms,
        statement_timeout_ms = EXCLUDED.statement_timeout_ms,
        enabled = true;
