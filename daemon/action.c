@@ -1,4 +1,6 @@
 #include "action.h"
+#include "bodycheck.h"
+#include "timeparse.h"
 #include "strbuf.h"
 #include "utf8.h"
 
@@ -17,38 +19,12 @@ bool cc_action_status_valid(const char *s)
 	return false;
 }
 
-static int two(const char *s)
-{
-	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
-		return -1;
-	return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
 bool cc_action_date_valid(const char *s)
 {
-	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int hi, lo, y, m, d;
-	bool leap;
+	int y;
 
-	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	if ((hi = two(s)) < 0 || (lo = two(s + 2)) < 0 || (m = two(s + 5)) < 0 || (d = two(s + 8)) < 0)
-		return false;
-	y = hi * 100 + lo;
-	if (y < 2000 || y > 2199 || m < 1 || m > 12 || d < 1)
-		return false;
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return d <= days[m - 1] + (m == 2 && leap);
-}
-
-/* Characters, not bytes: the hub's limits are in characters. */
-static size_t chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
+	/* a due date this side of 2200: a mistyped year is refused rather than kept for ever */
+	return cc_dateparse(s, NULL, &y, NULL, NULL) && y >= 2000 && y <= 2199;
 }
 
 static bool blank(const char *s)
@@ -70,29 +46,12 @@ static bool person_name(const char *s)
 	return true;
 }
 
-static int known_fields(const json_t *body, const char *const *known, char *err, size_t errlen)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach((json_t *)body, key, v) {
-		const char *const *k = known;
-		char cut[64];
-
-		while (*k && strcmp(key, *k))
-			k++;
-		if (!*k)
-			return cc_utf8_error(err, errlen, "unknown field '%s'",
-					     cc_utf8_copy(cut, sizeof cut, key));
-	}
-	return 0;
-}
 
 static int title_of(const json_t *body, const char **out, char *err, size_t errlen)
 {
 	const char *t = json_string_value(json_object_get(body, "title"));
 
-	if (!t || blank(t) || chars(t) > CC_ACTION_TITLE_MAX)
+	if (!t || blank(t) || cc_utf8_chars(t) > CC_ACTION_TITLE_MAX)
 		return cc_utf8_error(err, errlen, "title must say what is to be done, in 1 to %d "
 				     "characters", CC_ACTION_TITLE_MAX);
 	*out = t;
@@ -130,7 +89,7 @@ static int optional_text(const json_t *body, const char *name, size_t max, const
 	*out = NULL;
 	if (!v || json_is_null(v))
 		return 0;
-	if (!json_is_string(v) || chars(json_string_value(v)) > max)
+	if (!json_is_string(v) || cc_utf8_chars(json_string_value(v)) > max)
 		return cc_utf8_error(err, errlen, "%s must be text of at most %zu characters", name,
 				     max);
 	*out = json_string_value(v);
@@ -146,7 +105,7 @@ int cc_action_new_parse(const json_t *body, struct cc_action_new *out, char *err
 	memset(out, 0, sizeof *out);
 	if (!json_is_object(body))
 		return cc_utf8_error(err, errlen, "the body must be a JSON object");
-	if (known_fields(body, known, err, errlen) || title_of(body, &out->title, err, errlen) ||
+	if (cc_body_known(body, known, err, errlen) || title_of(body, &out->title, err, errlen) ||
 	    owner_of(body, &out->owner, err, errlen) ||
 	    optional_text(body, "partner", 63, &out->partner, err, errlen) ||
 	    optional_text(body, "metric", 127, &out->metric, err, errlen) ||
@@ -178,7 +137,7 @@ int cc_action_change_parse(const json_t *body, struct cc_action_change *out, cha
 	memset(out, 0, sizeof *out);
 	if (!json_is_object(body))
 		return cc_utf8_error(err, errlen, "the body must be a JSON object");
-	if (known_fields(body, known, err, errlen))
+	if (cc_body_known(body, known, err, errlen))
 		return -1;
 	if (json_object_get(body, "status")) {
 		out->status = json_string_value(json_object_get(body, "status"));
@@ -213,7 +172,7 @@ int cc_huddle_change_parse(const json_t *body, bool start, struct cc_huddle_chan
 		return 0;
 	if (!json_is_object(body))
 		return cc_utf8_error(err, errlen, "the body must be a JSON object");
-	if (known_fields(body, start ? known_start : known, err, errlen) ||
+	if (cc_body_known(body, start ? known_start : known, err, errlen) ||
 	    optional_text(body, "notes", CC_HUDDLE_NOTES_MAX, &out->notes, err, errlen))
 		return -1;
 	if (start)

@@ -1,4 +1,6 @@
 #include "goal.h"
+#include "bodycheck.h"
+#include "timeparse.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -10,78 +12,17 @@
 /* Beyond this a figure is a typing slip, and %g would print it in exponent form. */
 #define VALUE_LIMIT 1e12
 
-struct why {
-	char *field, *msg;
-	size_t flen, mlen;
-};
-
-static int bad(struct why *w, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Reasons quote what the caller sent (keys, labels), so they are cut between characters:
- * jansson refuses a reply holding a character cut in half. */
-static int bad(struct why *w, const char *field, const char *fmt, ...)
-{
-	char msg[600];
-	va_list ap;
-
-	cc_utf8_copy(w->field, w->flen, field);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	cc_utf8_copy(w->msg, w->mlen, msg);
-	return -1;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static long days_from_civil(long y, unsigned m, unsigned d)
-{
-	long era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long)doe - 719468;
-}
-
 bool cc_goal_date(const char *s, long *days)
 {
-	static const unsigned char mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	unsigned y, m, d, last;
+	int y;
 
-	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	y = (unsigned)((s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0'));
-	m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
-	d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
-	if (y < 1900 || y > 2999 || m < 1 || m > 12 || d < 1)
-		return false;
-	last = mdays[m - 1] + (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)));
-	if (d > last)
-		return false;
-	if (days)
-		*days = days_from_civil((long)y, m, d);
-	return true;
-}
-
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
+	/* years a goal can sensibly have; a typo such as 0226 is refused, not taken as AD 226 */
+	return cc_dateparse(s, days, &y, NULL, NULL) && y >= 1900 && y <= 2999;
 }
 
 /* Text field: 1 when absent or null (optional), 0 when copied, -1 refused. max_chars counts
  * characters; newlines allows line breaks and tabs (a note), other control characters never. */
-static int text(struct why *w, const json_t *body, const char *name, char *out, size_t len,
+static int text(struct cc_why *w, const json_t *body, const char *name, char *out, size_t len,
 		size_t max_chars, bool required, bool newlines)
 {
 	const json_t *j = json_object_get(body, name);
@@ -90,48 +31,48 @@ static int text(struct why *w, const json_t *body, const char *name, char *out, 
 	out[0] = '\0';
 	if (!j || json_is_null(j)) {
 		if (required)
-			return bad(w, name, "%s is required", name);
+			return cc_why_bad(w, name, "%s is required", name);
 		return 1;
 	}
 	if (!json_is_string(j))
-		return bad(w, name, "%s must be text", name);
+		return cc_why_bad(w, name, "%s must be text", name);
 	s = json_string_value(j);
 	if (strlen(s) != json_string_length(j))
-		return bad(w, name, "%s contains a NUL character", name);
-	if (utf8_chars(s) > max_chars || strlen(s) >= len)
-		return bad(w, name, "%s is longer than %zu characters", name, max_chars);
+		return cc_why_bad(w, name, "%s contains a NUL character", name);
+	if (cc_utf8_chars(s) > max_chars || strlen(s) >= len)
+		return cc_why_bad(w, name, "%s is longer than %zu characters", name, max_chars);
 	for (const char *p = s; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if ((c < 0x20 && !(newlines && (c == '\n' || c == '\t' || c == '\r'))) || c == 0x7F)
-			return bad(w, name, "%s contains a control character", name);
+			return cc_why_bad(w, name, "%s contains a control character", name);
 	}
 	if (required && !*s)
-		return bad(w, name, "%s is required", name);
+		return cc_why_bad(w, name, "%s is required", name);
 	cc_strlcpy(out, s, len);
 	return 0;
 }
 
-static int number(struct why *w, const json_t *j, const char *name, const char *what, double *v)
+static int number(struct cc_why *w, const json_t *j, const char *name, const char *what, double *v)
 {
 	if (!j || json_is_null(j))
-		return bad(w, name, "%s is required (a number)", what);
+		return cc_why_bad(w, name, "%s is required (a number)", what);
 	if (!json_is_number(j))
-		return bad(w, name, "%s must be a number", what);
+		return cc_why_bad(w, name, "%s must be a number", what);
 	*v = json_number_value(j);
 	if (!isfinite(*v) || fabs(*v) > VALUE_LIMIT)
-		return bad(w, name, "%s must be a finite number of reasonable size", what);
+		return cc_why_bad(w, name, "%s must be a finite number of reasonable size", what);
 	return 0;
 }
 
-static int date(struct why *w, const json_t *j, const char *name, const char *what, char *out,
+static int date(struct cc_why *w, const json_t *j, const char *name, const char *what, char *out,
 		long *days)
 {
 	const char *s;
 
 	if (!j || json_is_null(j))
-		return bad(w, name, "%s is required (a date written YYYY-MM-DD)", what);
+		return cc_why_bad(w, name, "%s is required (a date written YYYY-MM-DD)", what);
 	if (!json_is_string(j))
-		return bad(w, name, "%s must be a date written YYYY-MM-DD", what);
+		return cc_why_bad(w, name, "%s must be a date written YYYY-MM-DD", what);
 	s = json_string_value(j);
 	if (!cc_goal_date(s, days)) {
 		char cut[24];
@@ -139,14 +80,14 @@ static int date(struct why *w, const json_t *j, const char *name, const char *wh
 			      s[7] == '-';
 		cc_utf8_copy(cut, sizeof cut, s);
 		if (shaped)
-			return bad(w, name, "%s: %s is not a real date", what, cut);
-		return bad(w, name, "%s must be a date written YYYY-MM-DD, not '%s'", what, cut);
+			return cc_why_bad(w, name, "%s: %s is not a real date", what, cut);
+		return cc_why_bad(w, name, "%s must be a date written YYYY-MM-DD, not '%s'", what, cut);
 	}
 	memcpy(out, s, 11);
 	return 0;
 }
 
-static int milestones(struct why *w, const json_t *list, struct cc_goal *g, long start, long end)
+static int milestones(struct cc_why *w, const json_t *list, struct cc_goal *g, long start, long end)
 {
 	long prev = start;
 	size_t i;
@@ -155,10 +96,10 @@ static int milestones(struct why *w, const json_t *list, struct cc_goal *g, long
 	if (!list || json_is_null(list))
 		return 0;
 	if (!json_is_array(list))
-		return bad(w, "milestones", "milestones must be a list of {\"on\": date, \"value\": "
+		return cc_why_bad(w, "milestones", "milestones must be a list of {\"on\": date, \"value\": "
 					    "number}");
 	if (json_array_size(list) > CC_GOAL_MILESTONES_MAX)
-		return bad(w, "milestones", "a goal has at most %d milestones",
+		return cc_why_bad(w, "milestones", "a goal has at most %d milestones",
 			   CC_GOAL_MILESTONES_MAX);
 	json_array_foreach(list, i, m) {
 		struct cc_goal_milestone *ms = &g->milestones[i];
@@ -167,7 +108,7 @@ static int milestones(struct why *w, const json_t *list, struct cc_goal *g, long
 
 		snprintf(what, sizeof what, "milestone %zu", i + 1);
 		if (!json_is_object(m))
-			return bad(w, "milestones", "%s must be {\"on\": date, \"value\": number}", what);
+			return cc_why_bad(w, "milestones", "%s must be {\"on\": date, \"value\": number}", what);
 		snprintf(what, sizeof what, "milestone %zu: on", i + 1);
 		if (date(w, json_object_get(m, "on"), "milestones", what, ms->on, &d))
 			return -1;
@@ -175,11 +116,11 @@ static int milestones(struct why *w, const json_t *list, struct cc_goal *g, long
 		if (number(w, json_object_get(m, "value"), "milestones", what, &ms->value))
 			return -1;
 		if (d <= start || d >= end)
-			return bad(w, "milestones", "milestone %zu (%s) must fall after starts_on (%s) "
+			return cc_why_bad(w, "milestones", "milestone %zu (%s) must fall after starts_on (%s) "
 				   "and before ends_on (%s)", i + 1, ms->on, g->starts_on,
 				   g->ends_on);
 		if (d <= prev)
-			return bad(w, "milestones", "milestone %zu (%s) must come after milestone %zu "
+			return cc_why_bad(w, "milestones", "milestone %zu (%s) must come after milestone %zu "
 				   "(%s): list them in date order, one per day", i + 1, ms->on, i,
 				   g->milestones[i - 1].on);
 		prev = d;
@@ -191,12 +132,12 @@ static int milestones(struct why *w, const json_t *list, struct cc_goal *g, long
 int cc_goal_parse(const json_t *body, const struct cc_catalog *cat, struct cc_goal *out,
 		  char *field, size_t flen, char *msg, size_t mlen)
 {
-	struct why w = { field, msg, flen, mlen };
+	struct cc_why w = { field, msg, flen, mlen };
 	long start, end;
 
 	memset(out, 0, sizeof *out);
 	if (!json_is_object(body))
-		return bad(&w, "", "the goal must be a JSON object");
+		return cc_why_bad(&w, "", "the goal must be a JSON object");
 	if (text(&w, body, "partner", out->partner, sizeof out->partner, sizeof out->partner - 1,
 		 true, false) < 0 ||
 	    text(&w, body, "metric", out->metric, sizeof out->metric, sizeof out->metric - 1, true,
@@ -204,7 +145,7 @@ int cc_goal_parse(const json_t *body, const struct cc_catalog *cat, struct cc_go
 	    text(&w, body, "site", out->site, sizeof out->site, CC_GOAL_SITE_MAX, false, false) < 0)
 		return -1;
 	if (!cat || !cc_catalog_metric(cat, out->partner, out->metric))
-		return bad(&w, "metric", "no metric %s for partner %s", out->metric, out->partner);
+		return cc_why_bad(&w, "metric", "no metric %s for partner %s", out->metric, out->partner);
 	if (number(&w, json_object_get(body, "baseline"), "baseline", "baseline", &out->baseline) ||
 	    number(&w, json_object_get(body, "target"), "target", "target", &out->target) ||
 	    date(&w, json_object_get(body, "starts_on"), "starts_on", "starts_on", out->starts_on,
@@ -212,7 +153,7 @@ int cc_goal_parse(const json_t *body, const struct cc_catalog *cat, struct cc_go
 	    date(&w, json_object_get(body, "ends_on"), "ends_on", "ends_on", out->ends_on, &end))
 		return -1;
 	if (end <= start)
-		return bad(&w, "ends_on", "ends_on must be after starts_on (%s is not after %s)",
+		return cc_why_bad(&w, "ends_on", "ends_on must be after starts_on (%s is not after %s)",
 			   out->ends_on, out->starts_on);
 	if (milestones(&w, json_object_get(body, "milestones"), out, start, end))
 		return -1;

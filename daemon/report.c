@@ -1,4 +1,5 @@
 #include "report.h"
+#include "timeparse.h"
 #include "strbuf.h"
 
 #include <math.h>
@@ -146,43 +147,9 @@ static void esc(struct cc_strbuf *sb, const char *s)
 	cc_strbuf_append(sb, run, (size_t)(s - run));
 }
 
-/* Days since 1970-01-01 of a YYYY-MM-DD text; false for anything else. */
-static bool parse_day(const char *s, long *days, int *y_out, int *m_out, int *d_out)
-{
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int y, m, d;
-
-	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] ||
-	    (m == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400))))
-		return false;
-	if (days) {
-		/* the civil calendar to a day count (Howard Hinnant's days_from_civil) */
-		long yy = y - (m <= 2);
-		long era = (yy >= 0 ? yy : yy - 399) / 400;
-		long yoe = yy - era * 400;
-		long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-		long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-		*days = era * 146097 + doe - 719468;
-	}
-	if (y_out) {
-		*y_out = y;
-		*m_out = m;
-		*d_out = d;
-	}
-	return true;
-}
-
 bool cc_report_parse_day(const char *s, long *days)
 {
-	return parse_day(s, days, NULL, NULL, NULL);
+	return cc_dateparse(s, days, NULL, NULL, NULL);
 }
 
 static const char *const MONTHS[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -193,7 +160,7 @@ static void day_words(struct cc_strbuf *sb, const char *s, bool with_year)
 {
 	int y, m, d;
 
-	if (!parse_day(s, NULL, &y, &m, &d)) {
+	if (!cc_dateparse(s, NULL, &y, &m, &d)) {
 		esc(sb, s ? s : "?");
 		return;
 	}
@@ -439,9 +406,9 @@ static void chart(struct cc_strbuf *sb, const json_t *m, double w, double h)
 	if (has_target && s->n) {
 		long first, last, ends, idx;
 		double x;
-		if (parse_day(s->day[0], &first, NULL, NULL, NULL) &&
-		    parse_day(s->day[s->n - 1], &last, NULL, NULL, NULL) &&
-		    parse_day(str(goal, "ends_on"), &ends, NULL, NULL, NULL) && last >= first) {
+		if (cc_dateparse(s->day[0], &first, NULL, NULL, NULL) &&
+		    cc_dateparse(s->day[s->n - 1], &last, NULL, NULL, NULL) &&
+		    cc_dateparse(str(goal, "ends_on"), &ends, NULL, NULL, NULL) && last >= first) {
 			idx = ends < first ? 0 : ends > last ? last - first : ends - first;
 			x = xs(s, (double)(idx < (long)s->n ? idx : (long)s->n - 1));
 		} else {
@@ -834,7 +801,7 @@ static void summary_page(struct cc_strbuf *sb, const json_t *r)
 	day_words(sb, from, true);
 	cc_strbuf_puts(sb, " to ");
 	day_words(sb, to, true);
-	if (parse_day(from, &a, NULL, NULL, NULL) && parse_day(to, &b, NULL, NULL, NULL) && b >= a)
+	if (cc_dateparse(from, &a, NULL, NULL, NULL) && cc_dateparse(to, &b, NULL, NULL, NULL) && b >= a)
 		cc_strbuf_printf(sb, " (<span data-figure=\"days\">%ld</span> days)", b - a + 1);
 	if (made) {
 		cc_strbuf_puts(sb, ". Made ");

@@ -1,4 +1,5 @@
 #include "rota_api.h"
+#include "bodycheck.h"
 #include "app.h"
 #include "authstore.h"
 #include "hubreply.h"
@@ -210,24 +211,6 @@ static bool parse_iso(const char *s, int64_t *ms)
 	return true;
 }
 
-/* Only the fields in known (NULL-terminated) may appear. */
-static int known_fields(const json_t *body, const char *const *known, char *err, size_t errlen)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach((json_t *)body, key, v) {
-		const char *const *k = known;
-		char cut[64];
-
-		while (*k && strcmp(key, *k))
-			k++;
-		if (!*k)
-			return cc_utf8_error(err, errlen, "unknown field '%s'",
-				      cc_utf8_copy(cut, sizeof cut, key));
-	}
-	return 0;
-}
 
 int cc_rota_shift_parse(const json_t *body, struct cc_shift_add *out, char *err, size_t errlen)
 {
@@ -240,7 +223,7 @@ int cc_rota_shift_parse(const json_t *body, struct cc_shift_add *out, char *err,
 	out->reason = "";
 	if (!json_is_object(body))
 		return cc_utf8_error(err, errlen, "the body must be a JSON object");
-	if (known_fields(body, known, err, errlen))
+	if (cc_body_known(body, known, err, errlen))
 		return -1;
 	out->team = json_string_value(json_object_get(body, "team"));
 	out->person = json_string_value(json_object_get(body, "person"));
@@ -367,7 +350,7 @@ int cc_rota_person_parse(const json_t *body, struct cc_person_save *out, char *e
 	memset(out, 0, sizeof *out);
 	if (!json_is_object(body))
 		return cc_utf8_error(err, errlen, "the body must be a JSON object");
-	if (known_fields(body, known, err, errlen))
+	if (cc_body_known(body, known, err, errlen))
 		return -1;
 	out->name = json_string_value(json_object_get(body, "name"));
 	out->label = json_string_value(json_object_get(body, "label"));

@@ -1,4 +1,5 @@
 #include "threshold.h"
+#include "bodycheck.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -7,50 +8,27 @@
 #include <stdio.h>
 #include <string.h>
 
-struct why {
-	char *field, *msg;
-	size_t flen, mlen;
-};
-
-static int bad(struct why *w, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Both go into a JSON reply, and jansson refuses text cut inside a character: a field name
- * or a label from the hub longer than the caller's buffer is cut between characters. */
-static int bad(struct why *w, const char *field, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	cc_utf8_copy(w->field, w->flen, field);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	cc_utf8_copy(w->msg, w->mlen, msg);
-	return -1;
-}
-
 /* A number or null into *has and *v; anything else (or a non-finite number) is refused. */
-static int line(struct why *w, const json_t *body, const char *name, bool *has, double *v)
+static int line(struct cc_why *w, const json_t *body, const char *name, bool *has, double *v)
 {
 	const json_t *j = json_object_get(body, name);
 
 	if (!j)
-		return bad(w, name, "%s is required (null for no %s line)", name, name);
+		return cc_why_bad(w, name, "%s is required (null for no %s line)", name, name);
 	if (json_is_null(j)) {
 		*has = false;
 		return 0;
 	}
 	if (!json_is_number(j))
-		return bad(w, name, "%s must be a number or null", name);
+		return cc_why_bad(w, name, "%s must be a number or null", name);
 	*v = json_number_value(j);
 	if (!isfinite(*v) || fabs(*v) > 1e12)
-		return bad(w, name, "%s must be a finite number of reasonable size", name);
+		return cc_why_bad(w, name, "%s must be a finite number of reasonable size", name);
 	*has = true;
 	return 0;
 }
 
-static int text(struct why *w, const json_t *body, const char *name, char *out, size_t len,
+static int text(struct cc_why *w, const json_t *body, const char *name, char *out, size_t len,
 		bool required)
 {
 	const json_t *j = json_object_get(body, name);
@@ -58,18 +36,18 @@ static int text(struct why *w, const json_t *body, const char *name, char *out, 
 
 	if (!j || json_is_null(j)) {
 		if (required)
-			return bad(w, name, "%s is required", name);
+			return cc_why_bad(w, name, "%s is required", name);
 		out[0] = '\0';
 		return 1;
 	}
 	if (!json_is_string(j))
-		return bad(w, name, "%s must be a string", name);
+		return cc_why_bad(w, name, "%s must be a string", name);
 	s = json_string_value(j);
 	if (strlen(s) >= len)
-		return bad(w, name, "%s is longer than %zu characters", name, len - 1);
+		return cc_why_bad(w, name, "%s is longer than %zu characters", name, len - 1);
 	for (const char *p = s; *p; p++)
 		if ((unsigned char)*p < 0x20)
-			return bad(w, name, "%s contains a control character", name);
+			return cc_why_bad(w, name, "%s contains a control character", name);
 	cc_strlcpy(out, s, len);
 	return 0;
 }
@@ -80,7 +58,7 @@ int cc_threshold_parse(const json_t *body, const struct cc_catalog *cat,
 {
 	static const char *const known[] = { "partner", "metric", "site", "amber", "red",
 					     "hysteresis", "min_duration_s", "clear" };
-	struct why w = { field, msg, flen, mlen };
+	struct cc_why w = { field, msg, flen, mlen };
 	const struct cc_metric_def *m;
 	const char *key;
 	json_t *v;
@@ -88,14 +66,14 @@ int cc_threshold_parse(const json_t *body, const struct cc_catalog *cat,
 
 	memset(out, 0, sizeof *out);
 	if (!json_is_object(body))
-		return bad(&w, "", "the body must be a JSON object");
+		return cc_why_bad(&w, "", "the body must be a JSON object");
 	json_object_foreach((json_t *)body, key, v) {
 		bool ok = false;
 		for (size_t i = 0; i < CC_ARRAY_LEN(known); i++)
 			ok = ok || !strcmp(key, known[i]);
 		if (!ok) {
 			char cut[64];
-			return bad(&w, key, "unknown field '%s' (known: partner, metric, site, amber, "
+			return cc_why_bad(&w, key, "unknown field '%s' (known: partner, metric, site, amber, "
 					    "red, hysteresis, min_duration_s, clear)",
 				   cc_utf8_copy(cut, sizeof cut, key));
 		}
@@ -109,15 +87,15 @@ int cc_threshold_parse(const json_t *body, const struct cc_catalog *cat,
 	out->has_site = rc == 0;
 	m = cat ? cc_catalog_metric(cat, out->partner, out->metric) : NULL;
 	if (!m)
-		return bad(&w, "metric", "partner '%s' has no metric '%s'", out->partner, out->metric);
+		return cc_why_bad(&w, "metric", "partner '%s' has no metric '%s'", out->partner, out->metric);
 
 	v = json_object_get(body, "clear");
 	if (v && !json_is_boolean(v))
-		return bad(&w, "clear", "clear must be true or false");
+		return cc_why_bad(&w, "clear", "clear must be true or false");
 	out->clear = v && json_is_true(v);
 	if (out->clear) {
 		if (!out->has_site)
-			return bad(&w, "site", "clear removes one site's override: give its site");
+			return cc_why_bad(&w, "site", "clear removes one site's override: give its site");
 		return 0;
 	}
 
@@ -126,10 +104,10 @@ int cc_threshold_parse(const json_t *body, const struct cc_catalog *cat,
 		return -1;
 	if (out->has_amber && out->has_red) {
 		if (m->higher_is_better && out->red > out->amber)
-			return bad(&w, "red", "red (%g) must be at or below amber (%g): higher is better "
+			return cc_why_bad(&w, "red", "red (%g) must be at or below amber (%g): higher is better "
 					      "for %s", out->red, out->amber, m->label);
 		if (!m->higher_is_better && out->red < out->amber)
-			return bad(&w, "red", "red (%g) must be at or above amber (%g): lower is better "
+			return cc_why_bad(&w, "red", "red (%g) must be at or above amber (%g): lower is better "
 					      "for %s", out->red, out->amber, m->label);
 	}
 
@@ -137,19 +115,19 @@ int cc_threshold_parse(const json_t *body, const struct cc_catalog *cat,
 	if (v && !json_is_null(v)) {
 		if (!json_is_number(v) || !isfinite(json_number_value(v)) || json_number_value(v) < 0 ||
 		    json_number_value(v) > 1e12)
-			return bad(&w, "hysteresis", "hysteresis must be a number, zero or more");
+			return cc_why_bad(&w, "hysteresis", "hysteresis must be a number, zero or more");
 		out->hysteresis = json_number_value(v);
 	}
 	if (out->has_amber && out->has_red && out->amber != out->red &&
 	    out->hysteresis >= fabs(out->amber - out->red))
-		return bad(&w, "hysteresis", "hysteresis (%g) must be smaller than the gap between "
+		return cc_why_bad(&w, "hysteresis", "hysteresis (%g) must be smaller than the gap between "
 					     "amber and red (%g)", out->hysteresis,
 			   fabs(out->amber - out->red));
 
 	v = json_object_get(body, "min_duration_s");
 	if (v && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 86400)
-			return bad(&w, "min_duration_s", "min_duration_s must be a whole number of "
+			return cc_why_bad(&w, "min_duration_s", "min_duration_s must be a whole number of "
 							 "seconds from 0 to 86400");
 		out->min_duration_s = (int)json_integer_value(v);
 	}

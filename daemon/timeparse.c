@@ -141,3 +141,23 @@ bool cc_timeparse(const char *text, int64_t *epoch_ms, char *err, size_t errlen)
 	*epoch_ms = t;
 	return true;
 }
+
+bool cc_dateparse(const char *text, long *days, int *year, int *month, int *day)
+{
+	const char *p = text;
+	int y, m, d;
+
+	if (!p || !digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &m) || *p++ != '-' || !digits(&p, 2, &d) || *p)
+		return false;
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+		return false;
+	if (days)
+		*days = (long)days_from_civil(y, m, d);
+	if (year)
+		*year = y;
+	if (month)
+		*month = m;
+	if (day)
+		*day = d;
+	return true;
+}

@@ -1,5 +1,6 @@
 /*
- * Times given by people and programs in a query string (/api/history from= and to=): read
+ * Times and days given by people and programs (/api/history from= and to=, goal and action
+ * dates, report periods): read
  * strictly, with every field's width and range checked, so any text gives an answer or a
  * reason in words and nothing past its end is read.
  */
@@ -22,5 +23,12 @@
  * writes why into err (errlen bytes, may be 0) and returns false.
  */
 bool cc_timeparse(const char *text, int64_t *epoch_ms, char *err, size_t errlen);
+
+/*
+ * A calendar day written YYYY-MM-DD (goal and action dates, report periods): exactly ten
+ * characters, years 0001 to 9999, a day that exists (2026-02-30 does not). On success stores
+ * the days since 1970-01-01 and the year, month and day (each pointer may be NULL).
+ */
+bool cc_dateparse(const char *text, long *days, int *year, int *month, int *day);
 
 #endif

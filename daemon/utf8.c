@@ -116,3 +116,12 @@ int cc_utf8_error(char *dst, size_t dstlen, const char *fmt, ...)
 	cc_utf8_copy(dst, dstlen, msg);
 	return -1;
 }
+
+size_t cc_utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;  /* continuation bytes are not characters */
+	return n;
+}

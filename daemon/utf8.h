@@ -22,6 +22,9 @@ size_t cc_utf8_prefix(const char *s, size_t len, size_t max);
  * UTF-8 and always terminated. Returns dst. */
 char *cc_utf8_copy(char *dst, size_t dstlen, const char *src);
 
+/* Characters (not bytes) in valid UTF-8 text: the hub's length limits count characters. */
+size_t cc_utf8_chars(const char *s);
+
 /* A validator's reason for a JSON reply: formatted like snprintf (at most 511 bytes before the
  * cut), then copied with cc_utf8_copy. Returns -1, so a validator can end with
  * `return cc_utf8_error(err, errlen, "...", ...)`. */

@@ -10,16 +10,13 @@
 
 import { startBoard, subscribe, boardState, formatNumber, partnerLabel } from './board.js';
 import { judge, localDay, ZONE } from './trajectory.js';
+import { $, ROLE_RANK, me, api, say } from './manager_util.js';
 import {
   OVERVIEW, DUE_AHEAD_DAYS, stepsOf, goalFor, alertsOnStep, actionsDue, dueCounts, stageSummary,
 } from './huddle_agenda.js';
 
-const $ = (id) => document.getElementById(id);
-const ROLE_RANK = { none: 0, display: 1, manager: 2, admin: 3 };
 const DAY_MS = 86400000;
 const BRIEF_MAX_AGE_MS = 15000;   // the brief is asked again on a stage change after this long
-
-const me = { user: '', role: 'none', kind: 'anonymous', csrf: null };
 
 const meeting = {
   view: 'loading',
@@ -40,30 +37,6 @@ const meeting = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// API
-
-class ApiError extends Error {
-  constructor(status, body) {
-    super((body && body.error) || `HTTP ${status}`);
-    this.status = status;
-  }
-}
-
-async function api(method, path, body) {
-  const headers = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET' && me.csrf) headers['X-CSRF-Token'] = me.csrf;
-  const res = await fetch(path, {
-    method, headers, credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let data = null;
-  try { data = await res.json(); } catch (err) { data = null; }
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Small helpers
 
 function el(tag, cls, text) {
@@ -71,11 +44,6 @@ function el(tag, cls, text) {
   if (cls) e.className = cls;
   if (text !== undefined && text !== null) e.textContent = text;
   return e;
-}
-
-function say(node, text) {
-  node.textContent = text || '';
-  node.hidden = !text;
 }
 
 const whenFmt = new Intl.DateTimeFormat('en-GB', {

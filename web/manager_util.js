@@ -1,4 +1,4 @@
-// What the manager view's modules share: the signed-in user, the JSON API with its CSRF header,
+// What the manager view's modules and the huddle page share: the signed-in user, the JSON API with its CSRF header,
 // a small DOM builder, and the calendar of the comm cell (local days in Europe/London).
 
 export const me = { user: '', role: 'none', kind: 'anonymous', csrf: null };

@@ -138,6 +138,32 @@ START_TEST(no_room_for_a_reason_is_fine)
 }
 END_TEST
 
+START_TEST(calendar_days)
+{
+	long days;
+	int y, m, d;
+
+	ck_assert(cc_dateparse("1970-01-01", &days, &y, &m, &d) && days == 0);
+	ck_assert(y == 1970 && m == 1 && d == 1);
+	ck_assert(cc_dateparse("2026-12-03", &days, NULL, NULL, NULL) && days == 20790);
+	ck_assert(cc_dateparse("1969-12-31", &days, NULL, NULL, NULL) && days == -1);
+	ck_assert(cc_dateparse("2000-02-29", NULL, NULL, NULL, NULL));
+	ck_assert(cc_dateparse("0001-01-01", NULL, NULL, NULL, NULL));
+	ck_assert(cc_dateparse("9999-12-31", NULL, NULL, NULL, NULL));
+	ck_assert(!cc_dateparse("2100-02-29", NULL, NULL, NULL, NULL));
+	ck_assert(!cc_dateparse("2026-02-30", NULL, NULL, NULL, NULL));
+	ck_assert(!cc_dateparse("2026-04-31", NULL, NULL, NULL, NULL));
+	ck_assert(!cc_dateparse("0000-01-01", NULL, NULL, NULL, NULL));
+	ck_assert(!cc_dateparse("2026-13-01", NULL, NULL, NULL, NULL));
+	ck_assert(!cc_dateparse("2026-1-01", NULL, NULL, NULL, NULL));
+	ck_assert(!cc_dateparse("2026-01-01 ", NULL, NULL, NULL, NULL));
+	ck_assert(!cc_dateparse("2026-01-0", NULL, NULL, NULL, NULL));
+	ck_assert(!cc_dateparse("2026/01/01", NULL, NULL, NULL, NULL));
+	ck_assert(!cc_dateparse("", NULL, NULL, NULL, NULL));
+	ck_assert(!cc_dateparse(NULL, NULL, NULL, NULL, NULL));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("timeparse");
@@ -149,6 +175,7 @@ int main(void)
 	tcase_add_test(tc, out_of_range_fields);
 	tcase_add_test(tc, years_one_to_9999_only);
 	tcase_add_test(tc, no_room_for_a_reason_is_fine);
+	tcase_add_test(tc, calendar_days);
 	suite_add_tcase(s, tc);
 	return cc_check_run(s);
 }
