@@ -80,6 +80,12 @@ struct spell {
 	int64_t admitted, nctr, discharged;
 };
 
+/* A ward's beds at an hour of the warm-up: the partner's bed history before the first write. */
+struct bed_snap {
+	int ward, core_open, esc_open, occupied;
+	int64_t at;
+};
+
 struct acute {
 	struct ward *wards;
 	int nwards;
@@ -90,6 +96,12 @@ struct acute {
 	int64_t next_att_id, next_spell_id;
 	int64_t last_heartbeat;
 	struct rows r_site, r_ward, r_bed, r_att, r_spell;
+	/* Hourly bed states from the warm-up, written with the first full write: without them the
+	 * partner's bed_state table starts at the demo's start, and occupancy has no past for
+	 * commcelld to backfill its history from. */
+	struct bed_snap *hist;
+	size_t nhist, cap_hist;
+	bool hist_written;
 };
 
 /* ---- tables ------------------------------------------------------------------------------------- */
@@ -635,6 +647,38 @@ struct acute *acute_new(struct world *w)
 	return a;
 }
 
+static void bed_history(struct world *w, void *obj, int64_t arg)
+{
+	struct acute *a = obj;
+
+	(void)arg;
+	if (a->hist_written)
+		return;  /* live writes keep the history from here on (hourly heartbeat) */
+	/* bounded: what has passed retention would not be written anyway (acute may not be one
+	 * of the partners written, and then this runs for as long as the simulator does) */
+	size_t old = 0;
+	while (old < a->nhist && a->hist[old].at < w->expire_before)
+		old++;
+	if (old) {
+		memmove(a->hist, a->hist + old, (a->nhist - old) * sizeof *a->hist);
+		a->nhist -= old;
+	}
+	if (a->nhist + (size_t)a->nwards > a->cap_hist) {
+		size_t cap = a->cap_hist ? a->cap_hist * 2 : 64 * (size_t)a->nwards;
+		struct bed_snap *v = realloc(a->hist, cap * sizeof *v);
+		if (!v)
+			return;  /* out of memory: the history starts later, nothing else is lost */
+		a->hist = v;
+		a->cap_hist = cap;
+	}
+	for (int i = 0; i < a->nwards; i++) {
+		const struct ward *wd = &a->wards[i];
+		a->hist[a->nhist++] = (struct bed_snap){ i, wd->core_open, wd->esc_open, wd->occupied,
+							 w->now };
+	}
+	world_at(w, w->now + US_PER_H, bed_history, a, 0);
+}
+
 void acute_start(struct world *w)
 {
 	struct acute *a = w->acute;
@@ -643,6 +687,7 @@ void acute_start(struct world *w)
 		for (int stream = 0; stream < 4; stream++)
 			stream_schedule(w, site * 4 + stream, w->now);
 	world_at(w, w->now + mins(30), bed_management, a, 0);
+	world_at(w, w->now + US_PER_H, bed_history, a, 0);
 	a->last_heartbeat = w->now;
 }
 
@@ -666,6 +711,7 @@ void acute_free(struct acute *a)
 	rows_free(&a->r_bed);
 	rows_free(&a->r_att);
 	rows_free(&a->r_spell);
+	free(a->hist);
 	free(a->wards);
 	free(a);
 }
@@ -759,6 +805,18 @@ static bool acute_write(struct world *w, struct partner_db *db, bool full)
 	for (int i = 0; i < a->nwards; i++)
 		if (full || heartbeat || a->wards[i].changed)
 			bed_row(w, &a->r_bed, &a->wards[i]);
+	if (full && !a->hist_written) {
+		for (size_t i = 0; i < a->nhist; i++) {
+			const struct bed_snap *b = &a->hist[i];
+			if (b->at < w->expire_before)
+				continue;
+			rows_text(&a->r_bed, a->wards[b->ward].code);
+			rows_time(&a->r_bed, &w->clock, b->at);
+			rows_int(&a->r_bed, b->core_open);
+			rows_int(&a->r_bed, b->esc_open);
+			rows_int(&a->r_bed, b->occupied);
+		}
+	}
 
 	int64_t *gone = NULL;
 	size_t ngone = 0;
@@ -781,6 +839,12 @@ static bool acute_write(struct world *w, struct partner_db *db, bool full)
 	bool ok = pdb_write_rows(db, &a->r_site) && pdb_write_rows(db, &a->r_ward) &&
 		  pdb_write_rows(db, &a->r_bed) && pdb_write_rows(db, &a->r_att) &&
 		  (full || pdb_delete_ids(db, "ops.ed_attendance", gone, ngone));
+	if (ok && full && !a->hist_written) {
+		a->hist_written = true;
+		free(a->hist);
+		a->hist = NULL;
+		a->nhist = a->cap_hist = 0;
+	}
 	ngone = 0;
 	for (size_t i = 0; ok && i < a->spells.n; i++) {
 		const struct spell *s = a->spells.v[i];

@@ -136,6 +136,19 @@ class SimulatorTest(unittest.TestCase):
                 self.assertTrue({'NGH', 'SGH'} <= set(values[metric]), '%s: %r' % (metric, values[metric]))
         occ = values['beds.ga_occupancy']['']
         self.assertTrue(70 < occ <= 100, 'G&A occupancy %r' % occ)
+        # the warm-up's past stays in the partners' tables (--keep-days, default 43), bed states
+        # included, so commcelld can backfill six weeks of history from the first start
+        oldest = env.partner_sql('acute', "SELECT extract(epoch FROM now() - min(recorded_at)) / 86400, "
+                                          "count(DISTINCT date_trunc('hour', recorded_at)) "
+                                          "FROM ops.bed_state")[0]
+        self.assertGreater(oldest[0], 29, 'bed states start %.1f days back, not at the warm-up' % oldest[0])
+        self.assertGreater(oldest[1], 29 * 24, 'bed states in only %d hours' % oldest[1])
+        days_back = env.partner_sql('acute', 'SELECT extract(epoch FROM now() - min(arrived_at)) / 86400 '
+                                             'FROM ops.ed_attendance')[0][0]
+        self.assertGreater(days_back, 29, 'attendances start %.1f days back' % days_back)
+        then = env.partner_sql('acute', "SELECT now() - interval '20 days'")[0][0]
+        past = env.run_feed('acute', 'beds.ga_occupancy', at=then)
+        self.assertTrue(70 < past.get('', 0) <= 100, 'G&A occupancy 20 days ago: %r' % past)
         out('occupancy %.1f%%, A&E 4h %s, C2 mean %s min' % (
             occ, {k: round(v, 1) for k, v in values['ed.four_hour_performance'].items()},
             values['ambulance.cat2_mean_min']))
