@@ -28,6 +28,7 @@ import glob
 import json
 import math
 import os
+import random
 import re
 import shutil
 import signal
@@ -81,8 +82,38 @@ def require_libs():
 # ----------------------------------------------------------------------------------------------
 # small helpers
 
+def _ephemeral_low():
+    """The lowest port the kernel hands out as the source of an outgoing connection."""
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(host, port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port(host='127.0.0.1', avoid=()):
-    """A TCP port nobody listens on right now (bind to 0, read, close)."""
+    """A TCP port nobody listens on right now, below the kernel's ephemeral range: a port from
+    that range (bind to 0) can be taken as the source port of any outgoing connection (a test's
+    psycopg, Chromium, npm) between this check and the daemon's bind, which then fails with
+    "address in use"."""
+    low = _ephemeral_low()
+    if low > 20000:
+        rnd = random.Random()
+        for _ in range(200):
+            port = rnd.randrange(20000, low)
+            if port in avoid or port in _ports_handed_out or not _bindable(host, port):
+                continue
+            _ports_handed_out.add(port)
+            return port
     for _ in range(50):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind((host, 0))
